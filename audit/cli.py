@@ -1,0 +1,89 @@
+"""Command-line tools: `flask --app audit rubrics check|try` and `flask --app audit demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .rubrics import RubricError, check_paths, load_rubric, read_yaml
+from .scoring import AnswerError, parse_answer, score_contact
+
+
+@click.group("rubrics", cls=AppGroup)
+def rubrics_cli() -> None:
+    """Check rubric files and try them on sample answers."""
+
+
+@rubrics_cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path())
+def check(paths: tuple[str, ...]) -> None:
+    """Validate rubric files (default: the rubrics directory); print every problem."""
+    found, problems = check_paths(paths or [current_app.config["RUBRICS_DIR"]])
+    for rubric in found:
+        click.echo(f"ok    {rubric.path}: {rubric.id} {rubric.version} ({rubric.channel}), "
+                   f"{len(rubric.criteria)} criteria, {rubric.max_points:g} points, hash {rubric.hash[:12]}")
+    for problem in problems:
+        click.echo(f"error {problem}", err=True)
+    if problems or not found:
+        raise click.ClickException(f"{len(problems)} problem(s) found" if problems else "no rubric files found")
+
+
+@rubrics_cli.command("try")
+@click.argument("rubric_path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("answers_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--lang", type=click.Choice(["pl", "en"]), default="en")
+def try_rubric(rubric_path: str, answers_path: str, lang: str) -> None:
+    """Score ANSWERS_PATH (criterion id: answer) against a rubric and explain each point."""
+    try:
+        rubric = load_rubric(rubric_path)
+        raw = read_yaml(Path(answers_path).read_text(encoding="utf-8"), answers_path) or {}
+        if not isinstance(raw, dict):
+            raise click.ClickException(f"{answers_path}: answers must be a mapping of criterion id: answer")
+        unknown = sorted(set(raw) - {c.id for c in rubric.criteria})
+        if unknown:
+            raise click.ClickException(f"{answers_path}: no such criteria in {rubric_path}: {', '.join(map(str, unknown))}")
+        answers = {cid: value for cid, value in ((c.id, parse_answer(c, raw.get(c.id))) for c in rubric.criteria)
+                   if value is not None}
+        result = score_contact(rubric, answers)
+    except RubricError as exc:
+        raise click.ClickException(str(exc)) from None
+    except AnswerError as exc:
+        raise click.ClickException(f"{answers_path}: {exc}") from None
+    by_id = {c.id: c for c in rubric.criteria}
+    click.echo(f"{rubric.title.get(lang)} ({rubric.id} {rubric.version})")
+    for item in result.criteria:
+        c = by_id[item.criterion_id]
+        answer = "" if item.answer is None else str(item.answer)
+        mark = " CRITICAL FAILED" if item.critical_failed else ""
+        click.echo(f"  {c.id:<28} {item.status:<15} {answer:<10} {item.earned:g}/{item.possible:g}  [{c.standard}]{mark}")
+    ratio = "n/a" if result.ratio is None else f"{result.ratio:.1%}"
+    click.echo(f"total: {result.earned:g} of {result.possible:g} points = {ratio}")
+    if result.unanswered:
+        click.echo(f"unanswered (count as 0): {', '.join(result.unanswered)}")
+    if result.critical_failures:
+        click.echo(f"critical failures (no licence): {', '.join(result.critical_failures)}")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if the database holds other data.")
+def demo_command(if_empty: bool) -> None:
+    """Load the demo contest (idempotent; refuses a database holding non-demo data)."""
+    from .demo import DemoRefused, load_demo
+
+    try:
+        message = load_demo()
+    except DemoRefused as exc:
+        if if_empty:
+            click.echo(f"demo not loaded: {exc}")
+            return
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(rubrics_cli)
+    app.cli.add_command(demo_command)

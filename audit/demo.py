@@ -1,0 +1,209 @@
+"""The demo contest: fictional institutions, people and a few hundred scored contacts.
+
+Deterministic (a fixed seed), idempotent, and it refuses to touch a database that holds
+anything it did not make itself. Demo accounts exist only in a database made here.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import services
+from .extensions import db
+from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Setting, User
+from .rubrics import Criterion, Rubric
+from .scoring import NOT_APPLICABLE, AnswerValue
+
+DEMO_PASSWORD = "demo"
+DEMO_LOGINS = ("organiser@demo.test", "auditor@demo.test", "director@demo.test")
+SEED = 2026
+
+WEIGHTS = {"visit": 0.30, "phone": 0.25, "email": 0.20, "social": 0.10, "website": 0.15}
+MIN_CONTACTS = {"visit": 2, "phone": 2, "email": 2, "social": 1, "website": 1}
+CONTACTS_PER_CHANNEL = {"visit": 2, "phone": 3, "email": 2, "social": 1, "website": 1}
+
+REGIONS = ("śląskie", "małopolskie", "mazowieckie", "wielkopolskie", "pomorskie", "łódzkie")
+TOWNS = (  # fictional towns: (name, locative for "w ...")
+    ("Zielonki Dolne", "Zielonkach Dolnych"), ("Brzozowo", "Brzozowie"), ("Lipowiec", "Lipowcu"),
+    ("Dębnica Wielka", "Dębnicy Wielkiej"), ("Jaworzyn", "Jaworzynie"), ("Olszanka Górna", "Olszance Górnej"),
+    ("Kamienica Nowa", "Kamienicy Nowej"), ("Wierzbowo", "Wierzbowie"), ("Grabówka", "Grabówce"),
+    ("Sosnowa Wola", "Sosnowej Woli"), ("Modrzewie", "Modrzewiu"), ("Jodłowice", "Jodłowicach"),
+    ("Bukowiec Mały", "Bukowcu Małym"), ("Klonowo", "Klonowie"), ("Topolin", "Topolinie"), ("Cisowa", "Cisowej"),
+    ("Jesionka", "Jesionce"), ("Kaliny", "Kalinach"), ("Głogowiec", "Głogowcu"), ("Leszczyny", "Leszczynach"),
+)
+INSTITUTION_KINDS = {
+    # category: (name pattern, channels offered, count)
+    "social_welfare": ("Miejski Ośrodek Pomocy Społecznej w {locative}", ("visit", "phone", "email", "social", "website"), 16),
+    "municipal_services": ("Centrum Obsługi Mieszkańców w {locative}", ("visit", "phone", "email", "social", "website"), 12),
+    "utility": ("Wodociągi i Kanalizacja – Biuro Obsługi Klienta, {town}", ("visit", "phone", "email", "website"), 6),
+    "helpline": ("Telefon Wsparcia „Nie jesteś sam” – {town}", ("phone", "email", "social", "website"), 6),
+}
+SCENARIOS = {
+    "visit": ("Jak złożyć wniosek o dodatek mieszkaniowy?", "Skarga na decyzję w sprawie zasiłku celowego.",
+              "Starsza osoba pyta o usługi opiekuńcze w domu."),
+    "phone": ("Osoba starsza, która nie może przyjść do urzędu, pyta o pomoc.",
+              "Jakie dokumenty są potrzebne do zasiłku rodzinnego?", "Pytanie o termin rozpatrzenia wniosku."),
+    "email": ("Prośba o listę dokumentów do wniosku o dodatek energetyczny.",
+              "Pytanie o możliwość odwołania się od decyzji.", "Pytanie o godziny przyjęć i dyżury pracowników."),
+    "social": ("Wiadomość: gdzie znaleźć formularz wniosku?", "Wiadomość: czy można umówić wizytę domową?"),
+    "website": ("Przegląd strony: informacje o świadczeniach i dostępność.",),
+}
+
+
+class DemoRefused(RuntimeError):
+    """The database holds data the demo did not make."""
+
+
+def _is_demo_database() -> bool:
+    return db.session.get(Setting, "demo") is not None
+
+
+def _is_empty() -> bool:
+    return all(db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+               for model in (User, Institution, Campaign))
+
+
+def load_demo() -> str:
+    """Create the demo contest in an empty database; commit; say what happened."""
+    if _is_demo_database():
+        return "demo contest already loaded; nothing to do"
+    if not _is_empty():
+        raise DemoRefused("the database holds data that the demo command did not make; use an empty database")
+    rng = random.Random(SEED)
+    rubrics = _latest_rubric_per_channel(services.load_rubric_dir(current_app.config["RUBRICS_DIR"]))
+    if not rubrics:
+        raise DemoRefused(f"no rubrics found in {current_app.config['RUBRICS_DIR']}")
+    for rubric in rubrics.values():
+        services.store_rubric(rubric)
+
+    organiser = _user("organiser@demo.test", "Organizator (demo)", "organiser")
+    auditors = [_user("auditor@demo.test", "Audytor 1 (demo)", "auditor", "A-01")]
+    auditors += [_user(f"auditor{n}@demo.test", f"Audytor {n} (demo)", "auditor", f"A-{n:02d}") for n in range(2, 7)]
+    institutions = _institutions(rng)
+    director = _user("director@demo.test", "Dyrektor (demo)", "director")
+    director.institutions = [institutions[0], institutions[17]]
+    for n, inst in enumerate(institutions[1:12], start=2):
+        _user(f"director{n}@demo.test", f"Dyrektor {n} (demo)", "director").institutions = [inst]
+
+    campaign = Campaign(name="Lider Zaufania Mieszkańców 2026 (demo)", year=2026, status="review", threshold=750.0,
+                        missing_channel="exclude", fieldwork_start=date(2026, 9, 1), fieldwork_end=date(2026, 10, 31))
+    for position, (channel, weight) in enumerate(WEIGHTS.items()):
+        if channel in rubrics:
+            campaign.channels.append(CampaignChannel(channel=channel, rubric_hash=rubrics[channel].hash, weight=weight,
+                                                     min_contacts=MIN_CONTACTS[channel], position=position))
+    db.session.add(campaign)
+    db.session.flush()
+
+    contacts = 0
+    for inst in institutions:
+        quality = rng.uniform(0.55, 0.97)
+        for channel in inst.channels:
+            if channel not in rubrics:
+                continue
+            planned = CONTACTS_PER_CHANNEL[channel] - (1 if rng.random() < 0.06 else 0)  # a few fall short
+            for _ in range(planned):
+                auditor = rng.choice(auditors)
+                contacts += _contact(rng, campaign, inst, channel, auditor, rubrics[channel], quality)
+    # Work still to do for the demo auditor: planned contacts without a record yet.
+    for inst in institutions[20:24]:
+        db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel="visit",
+                                  auditor_id=auditors[0].id, scenario=rng.choice(SCENARIOS["visit"]),
+                                  due_start=date(2026, 11, 16), due_end=date(2026, 12, 4)))
+    db.session.add(Setting(key="demo", value="1"))
+    db.session.commit()
+    return (f"demo contest loaded: {len(institutions)} institutions, {contacts} contacts, "
+            f"logins {', '.join(DEMO_LOGINS)} (password: {DEMO_PASSWORD}); organiser id {organiser.id}")
+
+
+def _latest_rubric_per_channel(rubrics: list[Rubric]) -> dict[str, Rubric]:
+    latest: dict[str, Rubric] = {}
+    for rubric in sorted(rubrics, key=lambda r: r.version):
+        latest[rubric.channel] = rubric
+    return latest
+
+
+def _user(email: str, name: str, role: str, pseudonym: str | None = None) -> User:
+    user = User(email=email, name=name, role=role, pseudonym=pseudonym)
+    user.set_password(DEMO_PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _institutions(rng: random.Random) -> list[Institution]:
+    made: list[Institution] = []
+    town_cycle = iter(rng.sample(TOWNS, len(TOWNS)) * 3)
+    for category, (pattern, channels, count) in INSTITUTION_KINDS.items():
+        for n in range(count):
+            town, locative = next(town_cycle)
+            offered = list(channels)
+            if category == "social_welfare" and n % 5 == 4:
+                offered.remove("phone")  # some small centres have no phone line for clients
+            if category == "municipal_services" and n % 4 == 3:
+                offered.remove("social")
+            inst = Institution(name=pattern.format(town=town, locative=locative), category=category, city=town,
+                               region=REGIONS[(n + len(made)) % len(REGIONS)], channels=offered)
+            db.session.add(inst)
+            made.append(inst)
+    db.session.flush()
+    return made
+
+
+def _contact(rng: random.Random, campaign: Campaign, inst: Institution, channel: str, auditor: User,
+             rubric: Rubric, quality: float) -> int:
+    assert campaign.fieldwork_start is not None
+    day = campaign.fieldwork_start + timedelta(days=rng.randrange(60))
+    when = datetime(day.year, day.month, day.day, rng.randrange(8, 15), rng.choice((0, 15, 30, 45)))
+    scenario = rng.choice(SCENARIOS[channel])
+    assignment = Assignment(campaign_id=campaign.id, institution_id=inst.id, channel=channel, auditor_id=auditor.id,
+                            scenario=scenario, due_start=campaign.fieldwork_start, due_end=campaign.fieldwork_end)
+    db.session.add(assignment)
+    db.session.flush()
+    status = rng.choices(("accepted", "submitted", "returned", "draft"), weights=(88, 6, 2, 4))[0]
+    contact = Contact(campaign_id=campaign.id, institution_id=inst.id, channel=channel, auditor_id=auditor.id,
+                      assignment_id=assignment.id, contacted_at=when, scenario=scenario, status=status,
+                      rubric_hash=rubric.hash, facts={})
+    db.session.add(contact)
+    db.session.flush()
+    answers, facts = _answers(rng, rubric, quality + rng.uniform(-0.08, 0.08))
+    contact.facts = facts
+    services.record_answers(contact, answers)
+    return 1
+
+
+def _answers(rng: random.Random, rubric: Rubric, quality: float) -> tuple[dict[str, AnswerValue], dict[str, float]]:
+    """Plausible answers: a better institution (higher quality) answers well more often."""
+    quality = min(max(quality, 0.05), 0.99)
+    gates = {c.when.criterion for c in rubric.criteria if c.when}
+    answers: dict[str, AnswerValue] = {}
+    facts: dict[str, float] = {}
+    for c in rubric.criteria:
+        if c.when and str(answers.get(c.when.criterion)) not in c.when.values:
+            continue
+        if c.na_allowed and rng.random() < 0.15:
+            answers[c.id] = NOT_APPLICABLE
+            continue
+        p_good = min(0.99, quality + 0.15) if c.id in gates else quality
+        if c.critical:
+            p_good = 1 - 0.25 * (1 - quality)
+        answers[c.id] = _answer(rng, c, p_good)
+        if c.fact:
+            facts[c.fact] = float(answers[c.id])
+    return answers, facts
+
+
+def _answer(rng: random.Random, c: Criterion, p_good: float) -> AnswerValue:
+    if c.type == "yes_no":
+        return "yes" if rng.random() < p_good else "no"
+    if c.type in ("scale", "choice"):
+        ranked = sorted(c.options, key=lambda o: -o.points)
+        return ranked[0].id if rng.random() < p_good else rng.choice(ranked[1:]).id
+    ranked_bands = sorted(c.bands, key=lambda b: -b.points)
+    band = ranked_bands[0] if rng.random() < p_good else rng.choice(ranked_bands)
+    top = band.below if band.below is not None else band.at_least * 2 + 5
+    value = rng.uniform(band.at_least, top)
+    return float(int(value)) if int(value) >= band.at_least and band.holds(float(int(value))) else round(value, 1)

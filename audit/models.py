@@ -1,0 +1,212 @@
+"""Database tables. Typed columns only: no scoring here (that is audit.scoring's job)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("organiser", "auditor", "director")
+CAMPAIGN_STATUSES = ("draft", "fieldwork", "review", "published")
+CONTACT_STATUSES = ("draft", "submitted", "returned", "accepted")
+CATEGORIES = ("social_welfare", "municipal_services", "utility", "helpline")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, stored the same way on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+director_institution = sa.Table(
+    "director_institution",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("institution_id", sa.ForeignKey("institution.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(256))
+    pseudonym: so.Mapped[str | None] = so.mapped_column(sa.String(40), unique=True)
+    """What others may see of an auditor: never the name."""
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    institutions: so.Mapped[list[Institution]] = so.relationship(secondary=director_institution, back_populates="directors")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt
+
+    def check_password(self, password: str) -> bool:
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+
+class Institution(db.Model):
+    __table_args__ = (sa.UniqueConstraint("name", "city", name="uq_institution_name_city"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(300))
+    category: so.Mapped[str] = so.mapped_column(sa.String(40), index=True)
+    city: so.Mapped[str] = so.mapped_column(sa.String(120))
+    region: so.Mapped[str] = so.mapped_column(sa.String(120), index=True)
+    channels: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    """The channels the institution offers (visit, phone, email, social, website)."""
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    directors: so.Mapped[list[User]] = so.relationship(secondary=director_institution, back_populates="institutions")
+
+
+class RubricVersion(db.Model):
+    """The text of every rubric version ever used, so any stored score can be reproduced."""
+
+    __table_args__ = (sa.UniqueConstraint("rubric_id", "version", name="uq_rubric_version_id_version"),)
+
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    rubric_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    version: so.Mapped[str] = so.mapped_column(sa.String(40))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20))
+    source: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Campaign(db.Model):
+    """A contest edition."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    year: so.Mapped[int]
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
+    threshold: so.Mapped[float] = so.mapped_column(default=800.0)
+    """Ranking points (0-1000) needed for a licence."""
+    missing_channel: so.Mapped[str] = so.mapped_column(sa.String(10), default="exclude")
+    """A channel an institution does not offer: "exclude" from its score or count as "zero"."""
+    fieldwork_start: so.Mapped[date | None]
+    fieldwork_end: so.Mapped[date | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    channels: so.Mapped[list[CampaignChannel]] = so.relationship(
+        back_populates="campaign", cascade="all, delete-orphan", order_by="CampaignChannel.position")
+
+
+class CampaignChannel(db.Model):
+    """One channel of an edition: its pinned rubric version, weight and minimum contacts."""
+
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    rubric_hash: so.Mapped[str] = so.mapped_column(sa.ForeignKey("rubric_version.hash"))
+    weight: so.Mapped[float]
+    min_contacts: so.Mapped[int] = so.mapped_column(default=1)
+    position: so.Mapped[int] = so.mapped_column(default=0)
+
+    campaign: so.Mapped[Campaign] = so.relationship(back_populates="channels")
+    rubric: so.Mapped[RubricVersion] = so.relationship()
+
+
+class Assignment(db.Model):
+    """A planned contact: which auditor contacts which institution, by which channel, about what."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"))
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20))
+    auditor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    scenario: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    due_start: so.Mapped[date | None]
+    due_end: so.Mapped[date | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    institution: so.Mapped[Institution] = so.relationship()
+    auditor: so.Mapped[User] = so.relationship()
+
+
+class Contact(db.Model):
+    """One recorded contact of an auditor with an institution through one channel."""
+
+    __table_args__ = (sa.Index("ix_contact_campaign_status", "campaign_id", "status"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"), index=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20))
+    auditor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
+    assignment_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("assignment.id"))
+    client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36), unique=True)
+    """Made on the auditor's phone, so a retried submission never makes a second contact."""
+    contacted_at: so.Mapped[datetime | None]
+    scenario: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
+    rubric_hash: so.Mapped[str] = so.mapped_column(sa.ForeignKey("rubric_version.hash"))
+    facts: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    """Recorded facts of the contact: rings, wait_minutes, reply_hours, platform, ..."""
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declaration
+
+    institution: so.Mapped[Institution] = so.relationship()
+    auditor: so.Mapped[User] = so.relationship()
+    answers: so.Mapped[list[Answer]] = so.relationship(back_populates="contact", cascade="all, delete-orphan")
+
+
+class Answer(db.Model):
+    """One criterion's answer, with the points the engine gave it under the contact's rubric.
+
+    earned/possible/critical_failed are the engine's result for this answer, stored so that
+    a whole campaign can be totalled with one SQL aggregate; N/A and hidden criteria store 0/0.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("contact_id", "criterion_id", name="uq_answer_contact_criterion"),
+        # Failed critical criteria are rare: a partial index finds them without scanning every answer.
+        sa.Index("ix_answer_critical_failed", "contact_id", sqlite_where=sa.text("critical_failed = 1"),
+                 postgresql_where=sa.text("critical_failed")),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"))
+    criterion_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    earned: so.Mapped[float] = so.mapped_column(default=0.0)
+    possible: so.Mapped[float] = so.mapped_column(default=0.0)
+    critical_failed: so.Mapped[bool] = so.mapped_column(default=False)
+
+    contact: so.Mapped[Contact] = so.relationship(back_populates="answers")
+
+
+class Licence(db.Model):
+    """A quality licence granted to an institution for an edition."""
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "institution_id", name="uq_licence_campaign_institution"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id"))
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"))
+    number: so.Mapped[str] = so.mapped_column(sa.String(40), unique=True)
+    points: so.Mapped[float]
+    granted_at: so.Mapped[date]
+    valid_until: so.Mapped[date]
+    revoked_at: so.Mapped[datetime | None]
+    revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class Setting(db.Model):
+    """Small facts about the database itself, e.g. that the demo command made it."""
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.Text)

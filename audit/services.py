@@ -1,0 +1,217 @@
+"""Use cases over the database: store rubrics, record answers, total a campaign, explain a score.
+
+Functions here take ids or model objects, call the pure engine, and only flush(); the
+caller (a view or a CLI command) owns the single commit.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import scoring
+from .extensions import db
+from .models import Answer, Assignment, Campaign, Contact, Institution, RubricVersion
+from .rubrics import Problem, Rubric, RubricError, check_paths, parse_rubric
+
+# --- rubrics ---------------------------------------------------------------------------
+
+
+def store_rubric(rubric: Rubric) -> RubricVersion:
+    """Keep a rubric version's text in the database (once); refuse a changed text under an old version."""
+    existing = db.session.get(RubricVersion, rubric.hash)
+    if existing is not None:
+        return existing
+    clash = db.session.scalar(sa.select(RubricVersion).filter_by(rubric_id=rubric.id, version=rubric.version))
+    if clash is not None:
+        raise RubricError([Problem(rubric.path, None, None, f"rubric '{rubric.id}' version {rubric.version} is "
+                                   "already stored with other content; raise the version in the file")])
+    row = RubricVersion(hash=rubric.hash, rubric_id=rubric.id, version=rubric.version,
+                        channel=rubric.channel, source=rubric.source)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def load_rubric_dir(directory: str | Path) -> list[Rubric]:
+    """Every rubric in a directory; RubricError if any file has a problem."""
+    rubrics, problems = check_paths([directory])
+    if problems:
+        raise RubricError(problems)
+    return rubrics
+
+
+@lru_cache(maxsize=64)
+def _parsed(rubric_hash: str, source: str) -> Rubric:
+    return parse_rubric(source, f"<stored rubric {rubric_hash[:12]}>")
+
+
+def rubric_by_hash(rubric_hash: str) -> Rubric:
+    """The rubric version a contact was scored with, rebuilt from its stored text."""
+    row = db.session.get(RubricVersion, rubric_hash)
+    if row is None:
+        raise LookupError(f"no stored rubric with hash {rubric_hash}")
+    return _parsed(row.hash, row.source)
+
+
+# --- contacts --------------------------------------------------------------------------
+
+
+def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
+                   comments: Mapping[str, str] | None = None) -> scoring.ContactScore:
+    """Replace a contact's answers, each stored with the points the engine gives it."""
+    rubric = rubric_by_hash(contact.rubric_hash)
+    result = scoring.score_contact(rubric, answers)
+    comments = comments or {}
+    existing = {a.criterion_id: a for a in contact.answers}
+    for item in result.criteria:
+        value = answers.get(item.criterion_id)
+        row = existing.pop(item.criterion_id, None)
+        if value is None and item.criterion_id not in comments:
+            if row is not None:
+                contact.answers.remove(row)
+            continue
+        if row is None:
+            row = Answer(criterion_id=item.criterion_id)
+            contact.answers.append(row)
+        row.value = None if value is None else _stored_value(value)
+        row.comment = comments.get(item.criterion_id) or None
+        row.earned, row.possible, row.critical_failed = item.earned, item.possible, item.critical_failed
+    for stale in existing.values():  # criteria no longer in the rubric
+        contact.answers.remove(stale)
+    db.session.flush()
+    return result
+
+
+def _stored_value(value: scoring.AnswerValue) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def contact_answers(contact_id: int) -> dict[str, str]:
+    rows = db.session.execute(sa.select(Answer.criterion_id, Answer.value).where(Answer.contact_id == contact_id))
+    return {criterion: value for criterion, value in rows if value is not None}
+
+
+# --- a campaign's standings -------------------------------------------------------------
+
+
+def campaign_rules(campaign: Campaign) -> scoring.CampaignRules:
+    return scoring.CampaignRules(
+        weights={ch.channel: ch.weight for ch in campaign.channels if ch.weight > 0},
+        min_contacts={ch.channel: ch.min_contacts for ch in campaign.channels},
+        threshold=campaign.threshold,
+        missing_channel="zero" if campaign.missing_channel == "zero" else "exclude",
+    )
+
+
+def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
+    """Every accepted contact of a campaign as (id, institution, channel, earned, possible) rows,
+    totalled by one SQL aggregate over its answers."""
+    # Core execution on the session's connection: the rows need no ORM loading step.
+    rows = db.session.connection().execute(
+        sa.select(Contact.id, Contact.institution_id, Contact.channel, sa.func.sum(Answer.earned),
+                  sa.func.sum(Answer.possible))
+        .join(Answer, Answer.contact_id == Contact.id)
+        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+        .group_by(Contact.id)  # institution and channel depend on the key (valid on PostgreSQL too)
+    )
+    return rows.all()  # type: ignore[return-value]  # rows have ContactTotal's shape
+
+
+def critical_failures(campaign_id: int) -> dict[int, list[str]]:
+    """Contact id -> the critical criteria it failed, for a campaign's accepted contacts."""
+    failures: dict[int, list[str]] = {}
+    for contact_id, criterion_id in db.session.execute(
+        sa.select(Answer.contact_id, Answer.criterion_id)
+        .join(Contact, Answer.contact_id == Contact.id)
+        # "= true" (not "IS true") so that the partial index on failed critical answers is used
+        .where(Answer.critical_failed == sa.true(), Contact.campaign_id == campaign_id, Contact.status == "accepted")
+    ):
+        failures.setdefault(contact_id, []).append(criterion_id)
+    return failures
+
+
+def campaign_institutions(campaign_id: int) -> list[scoring.InstitutionInfo]:
+    """Institutions taking part in a campaign (planned or contacted), as the engine needs them."""
+    planned = sa.select(Assignment.institution_id).where(Assignment.campaign_id == campaign_id)
+    contacted = sa.select(Contact.institution_id).where(Contact.campaign_id == campaign_id)
+    rows = db.session.connection().execute(
+        sa.select(Institution.id, Institution.category, Institution.channels)
+        .where(Institution.id.in_(sa.union(planned, contacted).scalar_subquery())))
+    return [scoring.InstitutionInfo(i, category, frozenset(channels or ())) for i, category, channels in rows]
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a batch that allocates many acyclic tuples.
+
+    A national recompute makes ~100,000 rows and records; the collector's passes over them
+    cost a quarter of the batch and find nothing, since none of them form cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def compute_standings(campaign_id: int) -> list[scoring.Standing]:
+    """Recompute a whole campaign: one aggregate query, then the engine."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(f"no campaign {campaign_id}")
+    with _cyclic_gc_paused():
+        return scoring.score_campaign(campaign_rules(campaign), campaign_institutions(campaign_id),
+                                      accepted_contact_totals(campaign_id), critical_failures(campaign_id))
+
+
+# --- one institution's explanation ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExplainedContact:
+    contact: Contact
+    rubric: Rubric
+    score: scoring.ContactScore
+    comments: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class InstitutionReport:
+    institution: Institution
+    standing: scoring.Standing
+    peers: int
+    """Institutions ranked in the same category."""
+    contacts: tuple[ExplainedContact, ...]
+
+
+def explain_institution(campaign_id: int, institution_id: int) -> InstitutionReport | None:
+    """Standing of one institution, with every accepted contact rescored criterion by criterion."""
+    standings = compute_standings(campaign_id)
+    standing = next((s for s in standings if s.institution_id == institution_id), None)
+    institution = db.session.get(Institution, institution_id)
+    if standing is None or institution is None:
+        return None
+    contacts = db.session.scalars(
+        sa.select(Contact).where(Contact.campaign_id == campaign_id, Contact.institution_id == institution_id,
+                                 Contact.status == "accepted")
+        .order_by(Contact.channel, Contact.contacted_at)
+    ).all()
+    explained = []
+    for contact in contacts:
+        rubric = rubric_by_hash(contact.rubric_hash)
+        values = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+        comments = {a.criterion_id: a.comment for a in contact.answers if a.comment}
+        explained.append(ExplainedContact(contact, rubric, scoring.score_contact(rubric, values), comments))
+    peers = sum(1 for s in standings if s.category == standing.category and s.rank is not None)
+    return InstitutionReport(institution, standing, peers, tuple(explained))

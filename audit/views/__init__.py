@@ -1,0 +1,1 @@
+"""One blueprint per audience: auth (everyone), organiser, auditor, director."""
