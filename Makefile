@@ -18,7 +18,7 @@ install: $(VENV)/.installed translations
 
 # Compiled catalogues (*.mo) are build products, made from the committed *.po files.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d audit/translations
+	$(BIN)/pybabel compile --statistics -d audit/translations
 
 run: install
 	$(BIN)/flask db upgrade
