@@ -349,6 +349,12 @@ def _criterion(ck: _Checker, node: Any, section_id: str) -> Criterion | None:
         if fact is not None and fact not in FACTS:
             ck.fail(node, f"unknown fact {fact!r} (use one of: {', '.join(FACTS)})", name)
 
+    if flags["critical"] and len(ck.problems) == before:
+        lowest = 0.0 if ctype == "yes_no" else min((o.points for o in options or bands), default=0.0)
+        if max_points == 0 or lowest > 0:
+            # A critical failure is an answer worth 0 points; it must be possible and not the only answer.
+            ck.fail(node, "a critical criterion needs an answer worth 0 points (the failure) and one worth more", name)
+
     when = None
     if "when" in node:
         when = _condition(ck, node["when"], node, name)

@@ -85,6 +85,9 @@ def test_same_version_with_other_content_is_refused(tmp_path):
     ("type: choice\noptions:\n  - {id: a, points: 1, label: {pl: a, en: a}}\n  - {id: a, points: 2, label: {pl: b, en: b}}", "duplicate option id 'a'"),
     ("type: yes_no\npoints: 1\nwhen: {criterion: ghost, equals: yes}", "'when' names criterion 'ghost', which does not exist"),
     ("type: yes_no\npoints: 1\nwhen: {criterion: x, equals: yes}", "'when' conditions form a cycle: x -> x"),
+    ("type: yes_no\npoints: 0\ncritical: true", "a critical criterion needs an answer worth 0 points"),
+    ("type: choice\ncritical: true\noptions:\n  - {id: a, points: 1, label: {pl: a, en: a}}\n  - {id: b, points: 2, label: {pl: b, en: b}}",
+     "a critical criterion needs an answer worth 0 points"),
 ])
 def test_a_broken_criterion_is_refused_naming_file_line_and_criterion(body, expected):
     found = problems_of(one("x", body))
