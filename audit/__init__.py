@@ -16,7 +16,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli, i18n, security
     from .config import from_environment
     from .extensions import babel, csrf, db, login_manager, migrate
-    from .views import auditor, auth, director, organiser
+    from .views import auditor, auth, director, evidence, organiser
 
     instance = (test_config or {}).get("INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(__name__, instance_path=instance, template_folder=str(ROOT / "templates"),
@@ -25,6 +25,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+        if "INSTANCE_PATH" in test_config and "EVIDENCE_DIR" not in test_config:
+            app.config["EVIDENCE_DIR"] = Path(app.instance_path) / "evidence"
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -34,7 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
 
-    for module in (auth, organiser, auditor, director):
+    for module in (auth, organiser, auditor, director, evidence):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     return app

@@ -4,6 +4,7 @@ DATABASE_URL   SQLAlchemy URL; default: SQLite in instance/audit.db
 SECRET_KEY     required when AUDIT_ENV=production; otherwise generated once into instance/
 AUDIT_ENV      "production" turns on secure cookies and refuses to start without SECRET_KEY
 RUBRICS_DIR    where rubric YAML files live; default: rubrics/ beside the package
+EVIDENCE_DIR   where evidence files are stored (never under static/); default: instance/evidence
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RUBRICS_DIR": os.environ.get("RUBRICS_DIR", str(PROJECT_ROOT / "rubrics")),
+        "EVIDENCE_DIR": Path(os.environ.get("EVIDENCE_DIR") or Path(instance_path) / "evidence"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -61,6 +63,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "pl",
         "LANGUAGES": ("pl", "en"),
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # one evidence photo (15 MB) and the form
         "WTF_CSRF_TIME_LIMIT": None,  # an auditor's form may stay open for hours
     }

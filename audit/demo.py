@@ -14,6 +14,7 @@ from flask import current_app
 
 from . import services
 from .extensions import db
+from .facts import measures
 from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Setting, User
 from .rubrics import Criterion, Rubric
 from .scoring import NOT_APPLICABLE, AnswerValue
@@ -54,6 +55,13 @@ SCENARIOS = {
 }
 
 
+RETURN_COMMENTS = (
+    "Brak komentarza przy ocenie „nie” w pytaniu o udzielenie informacji – proszę opisać, czego zabrakło.",
+    "Czas oczekiwania wygląda na pomyłkę (minuty czy sekundy?) – proszę sprawdzić i poprawić.",
+    "Proszę dołączyć zrzut ekranu odpowiedzi jako dowód.",
+)
+
+
 class DemoRefused(RuntimeError):
     """The database holds data the demo did not make."""
 
@@ -89,8 +97,9 @@ def load_demo() -> str:
     for n, inst in enumerate(institutions[1:12], start=2):
         _user(f"director{n}@demo.test", f"Dyrektor {n} (demo)", "director").institutions = [inst]
 
-    campaign = Campaign(name="Lider Zaufania Mieszkańców 2026 (demo)", year=2026, status="review", threshold=750.0,
-                        missing_channel="exclude", fieldwork_start=date(2026, 9, 1), fieldwork_end=date(2026, 10, 31))
+    campaign = Campaign(name="Lider Zaufania Mieszkańców 2026 (demo)", year=2026, status="fieldwork",
+                        threshold=750.0, missing_channel="exclude", fieldwork_start=date(2026, 9, 1),
+                        fieldwork_end=date(2026, 12, 18))
     for position, (channel, weight) in enumerate(WEIGHTS.items()):
         if channel in rubrics:
             campaign.channels.append(CampaignChannel(channel=channel, rubric_hash=rubrics[channel].hash, weight=weight,
@@ -113,6 +122,10 @@ def load_demo() -> str:
         db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel="visit",
                                   auditor_id=auditors[0].id, scenario=rng.choice(SCENARIOS["visit"]),
                                   due_start=date(2026, 11, 16), due_end=date(2026, 12, 4)))
+    for inst, channel in ((institutions[24], "phone"), (institutions[25], "email"), (institutions[26], "social")):
+        db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel=channel,
+                                  auditor_id=auditors[0].id, scenario=SCENARIOS[channel][0],
+                                  due_start=date(2026, 11, 16), due_end=date(2026, 12, 18)))
     db.session.add(Setting(key="demo", value="1"))
     db.session.commit()
     return (f"demo contest loaded: {len(institutions)} institutions, {contacts} contacts, "
@@ -169,10 +182,30 @@ def _contact(rng: random.Random, campaign: Campaign, inst: Institution, channel:
                       rubric_hash=rubric.hash, facts={})
     db.session.add(contact)
     db.session.flush()
-    answers, facts = _answers(rng, rubric, quality + rng.uniform(-0.08, 0.08))
-    contact.facts = facts
+    answers, measured = _answers(rng, rubric, quality + rng.uniform(-0.08, 0.08))
+    contact.facts = _recorded_facts(channel, when, measured)
+    derived = measures(channel, contact.facts)  # what the form would compute from these facts
+    answers.update({c.id: derived[c.fact] for c in rubric.criteria if c.fact in derived and c.id in answers})
+    if status != "draft":
+        contact.submitted_at = when + timedelta(hours=2)
+    if status == "returned":
+        contact.review_comment = RETURN_COMMENTS[contact.id % len(RETURN_COMMENTS)]
     services.record_answers(contact, answers)
     return 1
+
+
+def _recorded_facts(channel: str, when: datetime, measured: dict[str, float]) -> dict[str, object]:
+    """The facts as an auditor records them; measured ones the rubric reads are derived from these."""
+    recorded: dict[str, object] = {k: v for k, v in measured.items() if k != "reply_hours"}
+    if channel in ("email", "social"):
+        recorded["sent_at"] = when.isoformat(timespec="minutes")
+        if "reply_hours" in measured:
+            recorded["reply_at"] = (when + timedelta(hours=measured["reply_hours"])).isoformat(timespec="minutes")
+        if channel == "social":
+            recorded["platform"] = "facebook"
+    else:
+        recorded["contacted_at"] = when.isoformat(timespec="minutes")
+    return recorded
 
 
 def _answers(rng: random.Random, rubric: Rubric, quality: float) -> tuple[dict[str, AnswerValue], dict[str, float]]:

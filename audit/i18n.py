@@ -17,6 +17,20 @@ CHANNEL_LABELS = {
     "social": _l("Social media"),
     "website": _l("Website"),
 }
+FACT_LABELS = {
+    "contacted_at": _l("Date and time of the contact"),
+    "wait_minutes": _l("Minutes waited before being served"),
+    "rings": _l("Rings before the phone was answered"),
+    "answer_seconds": _l("Seconds until answered"),
+    "transferred": _l("Was the call transferred?"),
+    "call_minutes": _l("Length of the call (minutes)"),
+    "sent_at": _l("Message sent at"),
+    "reply_at": _l("Reply received at (empty: no reply yet)"),
+    "platform": _l("Platform"),
+    "link": _l("Link to the conversation or profile"),
+}
+PLATFORM_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
+                   "linkedin": "LinkedIn", "other": _l("Other")}
 CATEGORY_LABELS = {
     "social_welfare": _l("Social welfare centre"),
     "municipal_services": _l("Municipal services centre"),
@@ -104,7 +118,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         lang=lang, CHANNEL_LABELS=CHANNEL_LABELS, CATEGORY_LABELS=CATEGORY_LABELS,
         CAMPAIGN_STATUS_LABELS=CAMPAIGN_STATUS_LABELS, CONTACT_STATUS_LABELS=CONTACT_STATUS_LABELS,
-        CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, describe_reason=describe_reason, answer_label=answer_label,
+        CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
+        PLATFORM_LABELS=PLATFORM_LABELS, describe_reason=describe_reason, answer_label=answer_label,
     )
     app.jinja_env.filters.update(points=points, percent=percent)
 

@@ -136,7 +136,10 @@ class Assignment(db.Model):
 class Contact(db.Model):
     """One recorded contact of an auditor with an institution through one channel."""
 
-    __table_args__ = (sa.Index("ix_contact_campaign_status", "campaign_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_contact_campaign_status", "campaign_id", "status"),
+        sa.UniqueConstraint("assignment_id", name="uq_contact_assignment_id"),  # one record per planned contact
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"))
@@ -152,6 +155,10 @@ class Contact(db.Model):
     rubric_hash: so.Mapped[str] = so.mapped_column(sa.ForeignKey("rubric_version.hash"))
     facts: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     """Recorded facts of the contact: rings, wait_minutes, reply_hours, platform, ..."""
+    review_comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    """The reviewer's reason for returning the contact to its auditor."""
+    submitted_at: so.Mapped[datetime | None]
+    reviewed_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, onupdate=utcnow)
     version: so.Mapped[int] = so.mapped_column(default=1)
@@ -161,6 +168,53 @@ class Contact(db.Model):
     institution: so.Mapped[Institution] = so.relationship()
     auditor: so.Mapped[User] = so.relationship()
     answers: so.Mapped[list[Answer]] = so.relationship(back_populates="contact", cascade="all, delete-orphan")
+    evidence: so.Mapped[list[Evidence]] = so.relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="Evidence.id")
+    copies: so.Mapped[list[ContactCopy]] = so.relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="ContactCopy.id")
+
+    @property
+    def editable(self) -> bool:
+        return self.status in ("draft", "returned")
+
+
+class ContactCopy(db.Model):
+    """A save that arrived for an older state of its contact (another device, a stale tab).
+
+    It is never applied over the newer record and never thrown away: the auditor sees it
+    beside the record and decides which answers to keep.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    client_id: so.Mapped[str | None] = so.mapped_column(sa.String(36))
+    base_version: so.Mapped[int | None]
+    payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    """The form fields as sent: answers, comments and facts."""
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    dismissed_at: so.Mapped[datetime | None]
+
+    contact: so.Mapped[Contact] = so.relationship(back_populates="copies")
+
+
+class Evidence(db.Model):
+    """A file attached to a contact: a photo, a screenshot, an e-mail's text.
+
+    Stored outside static/ under a random name; images are re-encoded without metadata.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    """"image" or "text"."""
+    original_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    content_type: so.Mapped[str] = so.mapped_column(sa.String(60))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    storage_key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    contact: so.Mapped[Contact] = so.relationship(back_populates="evidence")
 
 
 class Answer(db.Model):

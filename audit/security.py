@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort
+from flask import Flask, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_url
+from flask_wtf.csrf import CSRFError
 
 from .extensions import db, login_manager
 from .models import User
@@ -38,6 +40,31 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def wants_json() -> bool:
+    """A request from the page's own scripts (contact.js), which read JSON, not a redirect."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _unauthorized() -> Any:
+    if wants_json():  # the page keeps its answers and asks the auditor to log in again
+        return jsonify(outcome="login_required", login_url=url_for("auth.login", next=request.referrer and
+                                                                   _path_of(request.referrer))), 401
+    flash(str(login_manager.login_message), "info")
+    return redirect(login_url(login_manager.login_view or "auth.login", next_url=request.url))
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    """A form posted after its session ended (or a forged one): explain, and lose nothing we hold."""
+    if wants_json():
+        return jsonify(outcome="login_required", login_url=url_for("auth.login", next=_path_of(request.referrer or "/"))), 401
+    return render_template("errors/session.html", next=request.path), 400
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -58,4 +85,6 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
+    login_manager.unauthorized_handler(_unauthorized)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_security_headers)

@@ -2,24 +2,271 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, render_template
-from flask_login import current_user
+from typing import Any
 
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from .. import evidence as evidence_
+from .. import fieldwork
+from ..contact_form import ContactFormBase, form_class, form_layout, new_client_id
 from ..extensions import db
-from ..models import Assignment, Campaign, Contact
+from ..facts import CHANNEL_FACTS
+from ..i18n import FACT_LABELS, lang
+from ..models import Assignment, Campaign, Contact, ContactCopy, Evidence
+from ..scoring import visible_criteria
 from ..security import role_required
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
+
+VISIBLE_CAMPAIGN_STATUSES = ("fieldwork", "review", "published")
 
 
 @bp.get("/")
 @role_required("auditor")
 def home() -> str:
-    assignments = db.session.scalars(
-        sa.select(Assignment).join(Campaign).where(Assignment.auditor_id == current_user.id)
-        .order_by(Assignment.due_end, Assignment.id)
+    rows = db.session.execute(
+        sa.select(Assignment, Contact).join(Campaign, Campaign.id == Assignment.campaign_id)
+        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+        .where(Assignment.auditor_id == current_user.id, Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES))
+        .options(sa.orm.joinedload(Assignment.institution))
     ).all()
-    contacts = {c.assignment_id: c for c in db.session.scalars(
-        sa.select(Contact).where(Contact.auditor_id == current_user.id))}
-    return render_template("auditor/home.html", assignments=assignments, contacts=contacts)
+    order = {"returned": 0, None: 1, "draft": 2, "submitted": 3, "accepted": 4}  # work to do first
+    rows = sorted(rows, key=lambda r: (order[r.Contact.status if r.Contact else None],
+                                       r.Assignment.due_end or r.Assignment.created_at.date(), r.Assignment.id))
+    return render_template("auditor/home.html", rows=rows)
+
+
+def _own_assignment(assignment_id: int) -> Assignment:
+    """The current auditor's assignment, or 404 (never 403: another auditor's work stays invisible)."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.auditor_id != current_user.id:
+        abort(404)
+    campaign = db.session.get(Campaign, assignment.campaign_id)
+    if campaign is None or campaign.status not in VISIBLE_CAMPAIGN_STATUSES:
+        abort(404)
+    return assignment
+
+
+def _values_of(contact: Contact | None, rubric: Any, payload: dict[str, Any] | None = None) -> dict[str, str]:
+    """Field name -> the text the form shows, from a stored contact or a kept copy."""
+    state = payload or (fieldwork.current_state(contact, rubric) if contact else None)
+    if not state:
+        return {}
+    values = {f"a_{k}": str(v) for k, v in state["answers"].items()}
+    values.update({f"n_{k}": str(v) for k, v in state["comments"].items()})
+    for k, v in state["facts"].items():
+        values[f"f_{k}"] = f"{v:g}" if isinstance(v, float) else str(v)
+    return values
+
+
+def _render_form(assignment: Assignment, contact: Contact | None, *, values: dict[str, str],
+                 form: ContactFormBase | None = None, missing: list[fieldwork.Missing] | None = None,
+                 client_id: str | None = None, status: int = 200) -> tuple[str, int]:
+    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
+    data = fieldwork.ContactInput("", None, {k[2:]: v for k, v in values.items() if k.startswith("a_")}, {},
+                                  {k[2:]: v for k, v in values.items() if k.startswith("f_")})
+    try:
+        visible = visible_criteria(rubric, fieldwork.engine_answers(rubric, assignment.channel, data))
+    except ValueError:  # an unparsable typed number: show every criterion rather than guess
+        visible = frozenset(c.id for c in rubric.criteria)
+    campaign = db.session.get(Campaign, assignment.campaign_id)
+    editable = (contact is None or contact.editable) and campaign is not None \
+        and campaign.status in fieldwork.OPEN_CAMPAIGN_STATUSES
+    errors = {name: field.errors for name, field in (form._fields.items() if form else ()) if field.errors}
+    questions = {c.id: c.question.get(lang()) for c in rubric.criteria}
+    html = render_template(
+        "auditor/contact.html", assignment=assignment, contact=contact, campaign=campaign,
+        sections=form_layout(rubric, lang()), facts=CHANNEL_FACTS[assignment.channel], values=values,
+        visible=visible, editable=editable, errors=errors, missing=missing or [], questions=questions,
+        copies=fieldwork.open_copies(contact) if contact else [],
+        client_id=client_id or (contact.client_id if contact else None) or new_client_id(),
+        base_version=contact.version if contact else "",
+    )
+    return html, status
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@role_required("auditor")
+def contact_form(assignment_id: int) -> tuple[str, int]:
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
+    copy_id = request.args.get("copy", type=int)
+    copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact and copy_id else None
+    values = _values_of(contact, rubric, copy.payload if copy else None)
+    return _render_form(assignment, contact, values=values)
+
+
+def _posted_form(assignment: Assignment, contact: Contact | None) -> ContactFormBase:
+    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
+    return form_class(rubric, assignment.channel)()
+
+
+def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldwork.SaveResult:
+    """Save once; if another request changed the contact meanwhile, save again against the new state
+    (which keeps this save as a copy rather than losing either)."""
+    data = form.to_input()
+    for attempt in range(2):
+        try:
+            result = fieldwork.save_contact(assignment, data, submit=submit)
+            db.session.commit()
+            return result
+        except (StaleDataError, sa.exc.IntegrityError):
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@bp.post("/assignments/<int:assignment_id>")
+@role_required("auditor")
+def save_form(assignment_id: int) -> Response | tuple[str, int]:
+    """The form's own submit (works without JavaScript): save a draft, or send the contact."""
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    form = _posted_form(assignment, contact)
+    values = {k: v for k, v in request.form.items() if k[:2] in ("a_", "n_", "f_")}
+    if not form.validate_on_submit():
+        return _render_form(assignment, contact, values=values, form=form, client_id=form.client_id.data, status=422)
+    try:
+        result = _save(assignment, form, submit=form.action.data == "submit")
+    except fieldwork.FieldworkError as exc:
+        flash(str(exc), "error")
+        return _render_form(assignment, contact, values=values, form=form, status=409)
+    if result.outcome == "incomplete":
+        return _render_form(assignment, result.contact, values=values, missing=result.missing, status=422)
+    if result.outcome in ("copy_kept", "locked"):
+        flash(_("This contact changed on another device or page after you opened it. Both versions are kept: "
+                "compare them below."), "warning")
+        return redirect(url_for(".contact_form", assignment_id=assignment.id))
+    if result.outcome == "submitted" or (result.outcome == "unchanged" and result.contact.status == "submitted"):
+        flash(_("Contact sent for review. Thank you!"), "success")
+        return redirect(url_for(".home"))
+    flash(_("Draft saved."), "success")
+    return redirect(url_for(".contact_form", assignment_id=assignment.id))
+
+
+@bp.post("/assignments/<int:assignment_id>/autosave")
+@role_required("auditor")
+def autosave(assignment_id: int) -> tuple[Response, int]:
+    """contact.js saves here as the auditor types; answers JSON the page turns into a status line."""
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    form = _posted_form(assignment, contact)
+    if not form.validate_on_submit():
+        return jsonify(outcome="invalid", errors={k: [str(e) for e in v] for k, v in form.errors.items()}), 422
+    try:
+        result = _save(assignment, form, submit=False)
+    except fieldwork.FieldworkError as exc:
+        return jsonify(outcome="refused", message=str(exc)), 409
+    status = 409 if result.outcome in ("copy_kept", "locked") else 200
+    return jsonify(outcome=result.outcome, version=result.contact.version, client_id=result.contact.client_id,
+                   saved_at=format_datetime(result.contact.updated_at, "HH:mm")), status
+
+
+@bp.post("/assignments/<int:assignment_id>/copies/<int:copy_id>/dismiss")
+@role_required("auditor")
+def dismiss_copy(assignment_id: int, copy_id: int) -> Response:
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    if contact is None or fieldwork.dismiss_copy(contact, copy_id) is None:
+        abort(404)
+    db.session.commit()
+    return redirect(url_for(".contact_form", assignment_id=assignment.id))
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+EVIDENCE_MESSAGES = {
+    "empty": lambda limit: _("The file is empty."),
+    "too_large": lambda limit: _("The file is too large (at most %(mb)d MB).", mb=(limit or 0) // (1024 * 1024)),
+    "too_many_pixels": lambda limit: _("The image is too large (at most %(mp)d megapixels).",
+                                       mp=(limit or 0) // 1_000_000),
+    "not_image": lambda limit: _("Only JPEG, PNG or WebP images, or .txt/.eml text files, can be attached."),
+    "not_text": lambda limit: _("This file is not text."),
+}
+
+
+@bp.post("/assignments/<int:assignment_id>/evidence")
+@role_required("auditor")
+def upload_evidence(assignment_id: int) -> Response:
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    if contact is None or not contact.editable:
+        flash(_("Save the contact as a draft before attaching files."), "error")
+        return redirect(url_for(".contact_form", assignment_id=assignment.id))
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    if not files:
+        flash(_("Choose a file to attach."), "error")
+    for upload in files:
+        name = evidence_.safe_display_name(upload.filename or "")
+        try:
+            cleaned = evidence_.clean(name, upload.read(evidence_.MAX_IMAGE_BYTES + 1))
+        except evidence_.EvidenceError as exc:
+            flash(f"{name}: {EVIDENCE_MESSAGES[exc.code](exc.limit)}", "error")
+            continue
+        key = evidence_.store(current_app.config["EVIDENCE_DIR"], cleaned)
+        db.session.add(Evidence(contact_id=contact.id, kind=cleaned.kind, original_name=name,
+                                content_type=cleaned.content_type, size=len(cleaned.content),
+                                sha256=cleaned.sha256, storage_key=key))
+        flash(_("Attached: %(name)s", name=name), "success")
+    db.session.commit()
+    return redirect(url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence"))
+
+
+@bp.post("/assignments/<int:assignment_id>/evidence/<int:evidence_id>/delete")
+@role_required("auditor")
+def delete_evidence(assignment_id: int, evidence_id: int) -> Response:
+    assignment = _own_assignment(assignment_id)
+    contact = fieldwork.contact_of(assignment)
+    item = db.session.get(Evidence, evidence_id)
+    if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
+        abort(404)
+    (current_app.config["EVIDENCE_DIR"] / item.storage_key).unlink(missing_ok=True)
+    db.session.delete(item)
+    db.session.commit()
+    return redirect(url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence"))
+
+
+# --- offline support ----------------------------------------------------------------------------
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from /auditor/ so that it may control the auditor's pages."""
+    response = send_from_directory(current_app.static_folder or "static", "js/sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/auditor/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline")
+def offline() -> str:
+    return render_template("auditor/offline.html")
+
+
+@bp.app_template_global()
+def copy_label(copy: ContactCopy) -> str:
+    return format_datetime(copy.created_at, "d MMM, HH:mm")
+
+
+@bp.app_template_global()
+def fact_label(name: str) -> str:
+    return str(FACT_LABELS.get(name, name))

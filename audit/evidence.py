@@ -1,0 +1,123 @@
+"""Evidence files: checked, cleaned of anything that could identify the auditor, and stored.
+
+A photo's metadata (EXIF: GPS position, time, device, owner) would tell an institution who
+visited and when, so every image is decoded and re-encoded from its pixels alone. Text
+evidence (an e-mail's content) is kept as UTF-8 text. No Flask here; the caller gives paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
+MAX_TEXT_BYTES = 1024 * 1024
+MAX_IMAGE_PIXELS = 60_000_000  # a 60 MP photo; larger is refused before decoding (decompression bombs)
+MAX_SIDE = 2560  # enough to read a notice board; keeps files small for reviewers on phones
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
+TEXT_SUFFIXES = (".txt", ".eml")
+
+
+class EvidenceError(ValueError):
+    """A file that cannot be accepted; `code` says why (for a translated message), `limit` the bound."""
+
+    def __init__(self, code: str, limit: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    kind: str
+    """"image" or "text"."""
+    content: bytes
+    content_type: str
+    suffix: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def clean(filename: str, data: bytes) -> CleanFile:
+    """Check an uploaded file and return it in the form it is stored in."""
+    if not data:
+        raise EvidenceError("empty")
+    if filename.lower().endswith(TEXT_SUFFIXES):
+        return clean_text(data)
+    return clean_image(data)
+
+
+def clean_text(data: bytes) -> CleanFile:
+    if len(data) > MAX_TEXT_BYTES:
+        raise EvidenceError("too_large", MAX_TEXT_BYTES)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1250", errors="replace")  # older Polish mail clients
+    if "\x00" in text:
+        raise EvidenceError("not_text")
+    return CleanFile("text", text.encode("utf-8"), "text/plain; charset=utf-8", ".txt")
+
+
+def clean_image(data: bytes) -> CleanFile:
+    """Decode, orient, shrink and re-encode an image; only its pixels survive."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise EvidenceError("too_large", MAX_IMAGE_BYTES)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as img:
+                if img.width * img.height > MAX_IMAGE_PIXELS:
+                    raise EvidenceError("too_many_pixels", MAX_IMAGE_PIXELS)
+                fmt = img.format or "JPEG"
+                img.load()
+                oriented = ImageOps.exif_transpose(img)  # turn the pixels as the camera meant, then drop the tag
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
+            SyntaxError, ValueError) as exc:
+        if isinstance(exc, EvidenceError):
+            raise
+        raise EvidenceError("not_image") from None
+    oriented.thumbnail((MAX_SIDE, MAX_SIDE))
+    pixels = _pixels_only(oriented)
+    out = io.BytesIO()
+    if fmt == "PNG":  # screenshots: lossless
+        pixels.save(out, "PNG", optimize=True)
+        fmt_out = "PNG"
+    else:
+        if pixels.mode not in ("RGB", "L"):
+            pixels = pixels.convert("RGB")
+        pixels.save(out, "JPEG", quality=85, optimize=True)
+        fmt_out = "JPEG"
+    content_type, suffix = IMAGE_FORMATS[fmt_out]
+    return CleanFile("image", out.getvalue(), content_type, suffix)
+
+
+def _pixels_only(img: Image.Image) -> Image.Image:
+    """A new image holding nothing but the pixels (no EXIF, XMP, ICC comments or text chunks)."""
+    mode = img.mode if img.mode in ("RGB", "RGBA", "L", "LA") else ("RGBA" if "A" in img.getbands() else "RGB")
+    source = img if img.mode == mode else img.convert(mode)
+    bare = Image.new(mode, source.size)
+    bare.paste(source)
+    return bare
+
+
+def store(directory: Path, clean_file: CleanFile) -> str:
+    """Write a cleaned file under a random name; returns its storage key."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(16) + clean_file.suffix
+    (directory / key).write_bytes(clean_file.content)
+    return key
+
+
+def safe_display_name(filename: str) -> str:
+    """The uploaded name, shortened and without a path, for listing only (never a storage path)."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "file"
+    return "".join(ch for ch in name if ch.isprintable())[:120]

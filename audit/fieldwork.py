@@ -1,0 +1,182 @@
+"""Recording contacts: an auditor's saves and submissions, made safe for bad connections.
+
+Every save names the contact's client id (made on the phone) and the version of the record it
+was based on. A retried save or a double tap is recognised and changes nothing; a save based on
+an older version never overwrites the newer record: it is kept beside it as a ContactCopy.
+Functions only flush(); the view commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from . import facts as facts_
+from . import scoring
+from .extensions import db
+from .models import Assignment, Campaign, CampaignChannel, Contact, ContactCopy, utcnow
+from .rubrics import Rubric
+from .services import record_answers, rubric_by_hash
+
+# Campaign states in which auditors may still write: fieldwork, and review (to correct a returned contact).
+OPEN_CAMPAIGN_STATUSES = ("fieldwork", "review")
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """One save from the form, already parsed by its WTForms form."""
+
+    client_id: str
+    base_version: int | None
+    answers: Mapping[str, str]
+    """Criterion id -> the answer as the form sends it ("yes", an option id, "n/a", "12")."""
+    comments: Mapping[str, str]
+    facts: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"answers": dict(self.answers), "comments": dict(self.comments), "facts": dict(self.facts)}
+
+
+MissingReason = Literal["unanswered", "fact_missing", "reply_before_sent"]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Something a submission lacks: a criterion's answer, or a recorded fact (which may feed one)."""
+
+    reason: MissingReason
+    criterion_id: str | None = None
+    fact: str | None = None
+
+
+Outcome = Literal["saved", "submitted", "incomplete", "unchanged", "copy_kept", "locked"]
+
+
+@dataclass
+class SaveResult:
+    outcome: Outcome
+    contact: Contact
+    missing: list[Missing] = field(default_factory=list)
+    copy: ContactCopy | None = None
+
+
+class FieldworkError(Exception):
+    """A save that cannot be taken at all (the campaign is closed, the id belongs elsewhere)."""
+
+
+def rubric_for(assignment: Assignment) -> Rubric:
+    """The rubric pinned for the assignment's channel in its campaign."""
+    channel = db.session.get(CampaignChannel, (assignment.campaign_id, assignment.channel))
+    if channel is None:
+        raise FieldworkError(f"the campaign has no {assignment.channel} channel")
+    return rubric_by_hash(channel.rubric_hash)
+
+
+def contact_of(assignment: Assignment) -> Contact | None:
+    return db.session.scalar(sa.select(Contact).where(Contact.assignment_id == assignment.id))
+
+
+def current_state(contact: Contact, rubric: Rubric) -> dict[str, Any]:
+    """A contact's answers, comments and recorded facts in the shape of ContactInput.payload()."""
+    measured = {c.id for c in rubric.criteria if c.fact is not None}  # these come from the facts
+    answers: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    for a in contact.answers:
+        if a.value is not None and a.criterion_id not in measured:
+            answers[a.criterion_id] = a.value
+        if a.comment:
+            comments[a.criterion_id] = a.comment
+    return {"answers": answers, "comments": comments, "facts": dict(contact.facts or {})}
+
+
+def engine_answers(rubric: Rubric, channel: str, data: ContactInput) -> dict[str, scoring.AnswerValue]:
+    """The form's answers as the engine reads them, measured criteria filled from the facts."""
+    measured = facts_.measures(channel, data.facts)
+    answers: dict[str, scoring.AnswerValue] = {}
+    for c in rubric.criteria:
+        raw: object = data.answers.get(c.id)
+        if c.fact is not None:
+            raw = measured.get(c.fact)
+        value = scoring.parse_answer(c, raw)
+        if value is not None:
+            answers[c.id] = value
+    return answers
+
+
+def missing_items(rubric: Rubric, channel: str, data: ContactInput,
+                  answers: Mapping[str, scoring.AnswerValue]) -> list[Missing]:
+    """What stops a submission, in form order: required facts, then each visible criterion."""
+    missing = [Missing("fact_missing", fact=f.name) for f in facts_.CHANNEL_FACTS.get(channel, ())
+               if f.required and data.facts.get(f.name) in (None, "")]
+    missing += [Missing("reply_before_sent", fact=name) for name in facts_.fact_problems(channel, data.facts)]
+    visible = scoring.visible_criteria(rubric, answers)
+    for c in rubric.criteria:
+        if c.id not in visible or c.id in answers:
+            continue
+        if c.fact is not None:
+            empty = [s for s in facts_.sources_of(c.fact) if data.facts.get(s) in (None, "")]
+            missing.append(Missing("fact_missing", c.id, empty[0] if empty else facts_.sources_of(c.fact)[0]))
+        else:
+            missing.append(Missing("unanswered", c.id))
+    return missing
+
+
+def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) -> SaveResult:
+    """Apply one save (a draft, or a submission) of an assignment's contact."""
+    campaign = db.session.get(Campaign, assignment.campaign_id)
+    if campaign is None or campaign.status not in OPEN_CAMPAIGN_STATUSES:
+        raise FieldworkError("the campaign is not open for fieldwork")
+    contact = contact_of(assignment)
+    if contact is None:
+        elsewhere = db.session.scalar(sa.select(Contact.id).where(Contact.client_id == data.client_id))
+        if elsewhere is not None:
+            raise FieldworkError("this form's id belongs to another contact; reload the page")
+        rubric = rubric_for(assignment)
+        contact = Contact(campaign_id=assignment.campaign_id, institution_id=assignment.institution_id,
+                          channel=assignment.channel, auditor_id=assignment.auditor_id, assignment_id=assignment.id,
+                          client_id=data.client_id, scenario=assignment.scenario, status="draft",
+                          rubric_hash=rubric.hash, facts={})
+        db.session.add(contact)
+    else:
+        rubric = rubric_by_hash(contact.rubric_hash)
+        same = data.payload() == current_state(contact, rubric)
+        if same and (not submit or not contact.editable):
+            return SaveResult("unchanged", contact)  # a retry, a double tap or a save of nothing new
+        stale = data.client_id != contact.client_id or data.base_version != contact.version
+        if not contact.editable or (stale and not same):
+            copy = ContactCopy(contact=contact, client_id=data.client_id, base_version=data.base_version,
+                               payload=data.payload())
+            db.session.add(copy)
+            db.session.flush()
+            return SaveResult("locked" if not contact.editable else "copy_kept", contact, copy=copy)
+
+    answers = engine_answers(rubric, contact.channel, data)
+    contact.facts = dict(data.facts)
+    contact.contacted_at = facts_.contacted_at(contact.channel, data.facts)
+    record_answers(contact, answers, data.comments)
+    contact.updated_at = utcnow()  # a new version even when only a comment changed
+    if not submit:
+        db.session.flush()
+        return SaveResult("saved", contact)
+    missing = missing_items(rubric, contact.channel, data, answers)
+    if missing:
+        db.session.flush()
+        return SaveResult("incomplete", contact, missing)
+    contact.status, contact.submitted_at = "submitted", utcnow()
+    db.session.flush()
+    return SaveResult("submitted", contact)
+
+
+def dismiss_copy(contact: Contact, copy_id: int) -> ContactCopy | None:
+    copy = next((c for c in contact.copies if c.id == copy_id and c.dismissed_at is None), None)
+    if copy is not None:
+        copy.dismissed_at = utcnow()
+        db.session.flush()
+    return copy
+
+
+def open_copies(contact: Contact) -> list[ContactCopy]:
+    return [c for c in contact.copies if c.dismissed_at is None]
