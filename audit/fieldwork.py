@@ -145,7 +145,8 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) ->
         same = data.payload() == current_state(contact, rubric)
         if same and (not submit or not contact.editable):
             return SaveResult("unchanged", contact)  # a retry, a double tap or a save of nothing new
-        stale = data.client_id != contact.client_id or data.base_version != contact.version
+        other_device = contact.client_id is not None and data.client_id != contact.client_id
+        stale = other_device or data.base_version != contact.version
         if not contact.editable or (stale and not same):
             copy = ContactCopy(contact=contact, client_id=data.client_id, base_version=data.base_version,
                                payload=data.payload())
@@ -153,6 +154,8 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) ->
             db.session.flush()
             return SaveResult("locked" if not contact.editable else "copy_kept", contact, copy=copy)
 
+    if contact.client_id is None:  # made outside the app (demo, import): the first phone adopts it
+        contact.client_id = data.client_id
     answers = engine_answers(rubric, contact.channel, data)
     contact.facts = dict(data.facts)
     contact.contacted_at = facts_.contacted_at(contact.channel, data.facts)

@@ -286,9 +286,13 @@ def test_a_returned_contact_shows_the_comment_and_can_be_corrected_and_resent(de
     values = dict(re.findall(r'name="(a_\w+)" value="([^"]+)" checked', page))
     values.update(dict(re.findall(r'id="(f_\w+)" name="f_\w+" value="([^"]+)"', page)))
     values.update({f"f_{k}": v for k, v in re.findall(r'name="f_(\w+)" value="(\w+)" checked', page)})
+    first = next(k for k in values if k.startswith("a_"))[2:]
+    values[f"n_{first}"] = "Poprawione po uwagach."  # a contact made outside the app: the first phone adopts it
     response = auditor.post(f"/auditor/assignments/{assignment}", data={**form, **values, "action": "submit"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    assert contact_of(demo_app, assignment).status == "submitted"
+    contact = contact_of(demo_app, assignment)
+    assert contact.status == "submitted" and contact.client_id == form["client_id"] and not contact.copies
+    assert "Poprawione po uwagach." in {a.comment for a in contact.answers}
 
 
 def test_an_accepted_contact_is_read_only_and_a_late_change_is_kept_aside(demo_app, auditor):

@@ -1,0 +1,151 @@
+"""Evidence files: cleaned of identifying metadata, limited, stored privately, served to the allowed."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image, PngImagePlugin
+
+from audit import evidence
+from audit.extensions import db
+from audit.models import Evidence
+
+from .conftest import Auth
+from .test_fieldwork import hidden_fields, todo
+
+ORIENTATION, MAKE, MODEL, DATETIME, GPS_IFD = 0x0112, 0x010F, 0x0110, 0x0132, 0x8825
+
+
+def camera_photo() -> bytes:
+    """A 40x20 JPEG as a phone makes it: turned by an orientation tag, with maker and GPS metadata."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6  # rotate 90° clockwise to display
+    exif[MAKE], exif[MODEL], exif[DATETIME] = "AcmeCam", "Pocket 7 of Jan Kowalski", "2026:11:20 10:15:00"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (52.0, 13.0, 37.5), 3: "E", 4: (21.0, 0.0, 42.0)})
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_photo_loses_its_metadata_but_keeps_its_orientation():
+    original = camera_photo()
+    assert b"AcmeCam" in original and Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)
+    cleaned = evidence.clean("IMG_0001.JPG", original)
+    assert cleaned.kind == "image" and cleaned.content_type == "image/jpeg"
+    for secret in (b"AcmeCam", b"Kowalski", b"2026:11:20", b"Exif"):
+        assert secret not in cleaned.content
+    image = Image.open(io.BytesIO(cleaned.content))
+    assert not image.getexif() and image.size == (20, 40)  # the pixels were turned, the tag dropped
+    assert image.getpixel((10, 20))[0] > 150  # still the red picture
+
+
+def test_a_screenshot_stays_lossless_and_loses_its_text_chunks():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Jan Kowalski")
+    out = io.BytesIO()
+    Image.new("RGBA", (30, 30), (0, 0, 255, 255)).save(out, "PNG", pnginfo=info)
+    cleaned = evidence.clean("screen.png", out.getvalue())
+    assert cleaned.content_type == "image/png" and b"Kowalski" not in cleaned.content
+    assert Image.open(io.BytesIO(cleaned.content)).getpixel((5, 5)) == (0, 0, 255, 255)
+
+
+def test_a_large_photo_is_shrunk_for_reviewers():
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (10, 120, 10)).save(out, "JPEG")
+    cleaned = evidence.clean("big.jpg", out.getvalue())
+    assert Image.open(io.BytesIO(cleaned.content)).size == (evidence.MAX_SIDE, evidence.MAX_SIDE * 3 // 4)
+
+
+@pytest.mark.parametrize(("name", "data", "code"), [
+    ("x.jpg", b"", "empty"),
+    ("x.jpg", b"MZ\x90\x00 not a picture", "not_image"),
+    ("x.exe", b"MZ\x90\x00", "not_image"),
+    ("x.jpg", b"\xff" * (evidence.MAX_IMAGE_BYTES + 1), "too_large"),
+    ("mail.eml", b"a" * (evidence.MAX_TEXT_BYTES + 1), "too_large"),
+    ("mail.txt", b"binary\x00data", "not_text"),
+])
+def test_bad_files_are_refused_with_a_reason(name, data, code):
+    with pytest.raises(evidence.EvidenceError) as refused:
+        evidence.clean(name, data)
+    assert refused.value.code == code
+
+
+def test_an_image_bomb_is_refused_before_it_is_decoded():
+    out = io.BytesIO()
+    Image.new("1", (10_000, 7_000)).save(out, "PNG")  # 70 megapixels in a small file
+    assert len(out.getvalue()) < evidence.MAX_IMAGE_BYTES
+    with pytest.raises(evidence.EvidenceError) as refused:
+        evidence.clean("bomb.png", out.getvalue())
+    assert refused.value.code == "too_many_pixels"
+
+
+def test_an_email_text_in_an_old_polish_encoding_is_kept_as_utf8():
+    cleaned = evidence.clean("odpowiedz.txt", "Dzień dobry, w załączeniu wniosek.".encode("cp1250"))
+    assert cleaned.kind == "text" and cleaned.content.decode("utf-8") == "Dzień dobry, w załączeniu wniosek."
+
+
+# --- over HTTP ----------------------------------------------------------------------------------
+
+def upload(client, assignment_id, files):
+    page = client.get(f"/auditor/assignments/{assignment_id}").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    return client.post(f"/auditor/assignments/{assignment_id}/evidence", data={"csrf_token": token, "file": files},
+                       content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_evidence_is_stored_privately_and_served_only_to_its_auditor_and_organisers(demo_app, demo_client):
+    assignment = todo(demo_app, "visit")
+    auth = Auth(demo_client)
+    auth.as_role("auditor")
+    page = demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
+    assert "Najpierw zapisz szkic" in page  # no contact yet, nothing to attach to
+    demo_client.post(f"/auditor/assignments/{assignment}", data={**hidden_fields(page), "a_signage": "yes"})
+
+    response = upload(demo_client, assignment, [(io.BytesIO(camera_photo()), "IMG_0001.JPG"),
+                                                (io.BytesIO(b"MZ\x90"), "program.exe")])
+    page = response.get_data(as_text=True)
+    assert "Dołączono: IMG_0001.JPG" in page
+    assert "program.exe: Można dołączyć tylko obrazy" in page
+    with demo_app.app_context():
+        (item,) = db.session.scalars(sa.select(Evidence)).all()
+        stored = demo_app.config["EVIDENCE_DIR"] / item.storage_key
+        static = demo_app.static_folder
+    assert stored.exists() and static not in str(stored) and b"AcmeCam" not in stored.read_bytes()
+    assert re.fullmatch(r"[0-9a-f]{32}\.jpg", item.storage_key)
+
+    with demo_client.get(f"/evidence/{item.id}") as served:
+        assert served.status_code == 200 and served.mimetype == "image/jpeg" and served.data == stored.read_bytes()
+        assert "no-store" in served.headers["Cache-Control"]
+        assert "sandbox" in served.headers["Content-Security-Policy"]
+
+    token = hidden_fields(page)["csrf_token"]
+    demo_client.post("/logout", data={"csrf_token": token})
+    auth.login("auditor2@demo.test")
+    assert demo_client.get(f"/evidence/{item.id}").status_code == 404
+    demo_client.post("/logout", data={"csrf_token": hidden_fields(demo_client.get("/auditor/").get_data(as_text=True))["csrf_token"]})
+    auth.as_role("director")
+    assert demo_client.get(f"/evidence/{item.id}").status_code == 403
+    fresh = demo_app.test_client()
+    Auth(fresh).as_role("organiser")
+    with fresh.get(f"/evidence/{item.id}") as served:
+        assert served.status_code == 200
+
+
+def test_removing_evidence_deletes_the_file(demo_app, demo_client):
+    assignment = todo(demo_app, "phone")
+    Auth(demo_client).as_role("auditor")
+    page = demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
+    demo_client.post(f"/auditor/assignments/{assignment}", data={**hidden_fields(page), "a_answered": "yes"})
+    upload(demo_client, assignment, [(io.BytesIO("Treść odpowiedzi".encode()), "odpowiedz.txt")])
+    with demo_app.app_context():
+        item = db.session.scalars(sa.select(Evidence)).one()
+        stored = demo_app.config["EVIDENCE_DIR"] / item.storage_key
+    assert stored.read_text(encoding="utf-8") == "Treść odpowiedzi"
+    token = hidden_fields(demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
+    demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete", data={"csrf_token": token})
+    assert not stored.exists()
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
