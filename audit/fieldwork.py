@@ -75,6 +75,11 @@ def rubric_for(assignment: Assignment) -> Rubric:
     return rubric_by_hash(channel.rubric_hash)
 
 
+def rubric_of(assignment: Assignment, contact: Contact | None) -> Rubric:
+    """The rubric a contact was recorded with, or for a new one, the campaign's current one."""
+    return rubric_by_hash(contact.rubric_hash) if contact is not None else rubric_for(assignment)
+
+
 def contact_of(assignment: Assignment) -> Contact | None:
     return db.session.scalar(sa.select(Contact).where(Contact.assignment_id == assignment.id))
 

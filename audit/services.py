@@ -10,7 +10,6 @@ import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,17 +46,21 @@ def load_rubric_dir(directory: str | Path) -> list[Rubric]:
     return rubrics
 
 
-@lru_cache(maxsize=64)
-def _parsed(rubric_hash: str, source: str) -> Rubric:
-    return parse_rubric(source, f"<stored rubric {rubric_hash[:12]}>")
+_rubrics_by_hash: dict[str, Rubric] = {}
 
 
 def rubric_by_hash(rubric_hash: str) -> Rubric:
-    """The rubric version a contact was scored with, rebuilt from its stored text."""
-    row = db.session.get(RubricVersion, rubric_hash)
-    if row is None:
-        raise LookupError(f"no stored rubric with hash {rubric_hash}")
-    return _parsed(row.hash, row.source)
+    """The rubric version a contact was scored with, rebuilt from its stored text.
+
+    A hash names one text forever, so a parsed rubric is kept for the life of the process.
+    """
+    rubric = _rubrics_by_hash.get(rubric_hash)
+    if rubric is None:
+        row = db.session.get(RubricVersion, rubric_hash)
+        if row is None:
+            raise LookupError(f"no stored rubric with hash {rubric_hash}")
+        rubric = _rubrics_by_hash[rubric_hash] = parse_rubric(row.source, f"<stored rubric {rubric_hash[:12]}>")
+    return rubric
 
 
 # --- contacts --------------------------------------------------------------------------

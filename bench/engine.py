@@ -19,6 +19,8 @@ from audit import create_app
 from audit.extensions import db
 from audit.models import Answer, Contact
 
+from .report import Row
+
 INSTITUTIONS = 5000
 CHANNELS = ("visit", "phone", "email", "social", "website")
 CONTACTS_PER_CHANNEL = 3
@@ -81,7 +83,7 @@ def populate(conn: sa.Connection) -> None:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", answers)
 
 
-def run() -> list[tuple[str, float, float, float | None]]:
+def run() -> list[Row]:
     from audit import services
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,7 +125,11 @@ def run() -> list[tuple[str, float, float, float | None]]:
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == \
                 INSTITUTIONS * len(CHANNELS) * CONTACTS_PER_CHANNEL * CRITERIA
     return [
-        ("recompute: two-stage SQL aggregate (baseline)", baseline, 1.0, None),
-        ("recompute: engine (SQL per contact + engine)", engine, engine / baseline, 1.5),
-        (f"recompute: ORM object per answer (x{INSTITUTIONS // ORM_SAMPLE} of a sample)", orm, orm / baseline, None),
+        Row("recompute: two-stage SQL aggregate (baseline)", ms(baseline), 1.0, None),
+        Row("recompute: engine (SQL per contact + engine)", ms(engine), engine / baseline, 1.5),
+        Row(f"recompute: ORM object per answer (x{INSTITUTIONS // ORM_SAMPLE} of a sample)", ms(orm), orm / baseline, None),
     ]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"

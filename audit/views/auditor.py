@@ -76,10 +76,14 @@ def _values_of(contact: Contact | None, rubric: Any, payload: dict[str, Any] | N
     return values
 
 
-def _render_form(assignment: Assignment, contact: Contact | None, *, values: dict[str, str],
-                 form: ContactFormBase | None = None, missing: list[fieldwork.Missing] | None = None,
-                 client_id: str | None = None, status: int = 200) -> tuple[str, int]:
-    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
+def _render_form(assignment: Assignment, contact: Contact | None, *, values: dict[str, str] | None = None,
+                 copy: ContactCopy | None = None, form: ContactFormBase | None = None,
+                 missing: list[fieldwork.Missing] | None = None, client_id: str | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    """The contact form showing `values` (what was just posted), else a kept copy, else the stored contact."""
+    rubric = fieldwork.rubric_of(assignment, contact)
+    if values is None:
+        values = _values_of(contact, rubric, copy.payload if copy else None)
     data = fieldwork.ContactInput("", None, {k[2:]: v for k, v in values.items() if k.startswith("a_")}, {},
                                   {k[2:]: v for k, v in values.items() if k.startswith("f_")})
     try:
@@ -107,16 +111,13 @@ def _render_form(assignment: Assignment, contact: Contact | None, *, values: dic
 def contact_form(assignment_id: int) -> tuple[str, int]:
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
-    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
     copy_id = request.args.get("copy", type=int)
     copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact and copy_id else None
-    values = _values_of(contact, rubric, copy.payload if copy else None)
-    return _render_form(assignment, contact, values=values)
+    return _render_form(assignment, contact, copy=copy)
 
 
 def _posted_form(assignment: Assignment, contact: Contact | None) -> ContactFormBase:
-    rubric = fieldwork.rubric_for(assignment) if contact is None else fieldwork.rubric_by_hash(contact.rubric_hash)
-    return form_class(rubric, assignment.channel)()
+    return form_class(fieldwork.rubric_of(assignment, contact), assignment.channel)()
 
 
 def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldwork.SaveResult:

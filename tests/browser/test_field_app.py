@@ -52,10 +52,7 @@ def answer_all(page, rubric) -> None:
         box = page.locator(f"#q-{c.id}")
         if not box.is_visible() or c.type == "number":
             continue
-        if c.type == "yes_no":
-            value = "yes"
-        else:
-            value = max(c.options, key=lambda o: o.points).id
+        value = "yes" if c.type == "yes_no" else max(c.options, key=lambda o: o.points).id
         box.locator(f"label:has(input[value='{value}'])").tap()
 
 
@@ -161,8 +158,8 @@ def test_a_draft_survives_a_lost_connection_and_a_reload_then_is_sent(phone, liv
     phone.wait_for_load_state("domcontentloaded")
     assert phone.locator("#q-noticed input[value='no']").is_checked()
     assert phone.get_by_label("Czas oczekiwania na obsługę (minuty)").input_value() == "12"
-    (contact,) = contacts_of(live, assignment)
-    assert {a.criterion_id for a in contact.answers} == {"signage"}  # the server has not seen them yet
+    # No check that the server has not seen them yet: Chromium's offline emulation does not
+    # cover requests a service worker passes through, so the phone may resend them already.
 
     phone.context.set_offline(False)
     phone.evaluate("window.dispatchEvent(new Event('online'))")
