@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory: configuration, extensions, blueprints, CLI."""
-    from . import cli, i18n, security
+    from . import assets, cli, i18n, security
     from .config import from_environment
     from .extensions import babel, csrf, db, login_manager, migrate
-    from .views import auditor, auth, director, evidence, organiser
+    from .views import auditor, auth, director, evidence, invitations, organiser, public
 
     instance = (test_config or {}).get("INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(__name__, instance_path=instance, template_folder=str(ROOT / "templates"),
@@ -35,8 +35,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
 
-    for module in (auth, organiser, auditor, director, evidence):
+    for module in (auth, organiser, auditor, director, evidence, invitations, public):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     return app

@@ -6,16 +6,18 @@ anything it did not make itself. Demo accounts exist only in a database made her
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import generate_password_hash
 
-from . import services
+from . import publication, services
 from .extensions import db
 from .facts import measures
-from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Setting, User
+from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Licence, Scenario, Setting, User
 from .rubrics import Criterion, Rubric
 from .scoring import NOT_APPLICABLE, AnswerValue
 
@@ -97,26 +99,17 @@ def load_demo() -> str:
     for n, inst in enumerate(institutions[1:12], start=2):
         _user(f"director{n}@demo.test", f"Dyrektor {n} (demo)", "director").institutions = [inst]
 
-    campaign = Campaign(name="Lider Zaufania Mieszkańców 2026 (demo)", year=2026, status="fieldwork",
-                        threshold=750.0, missing_channel="exclude", fieldwork_start=date(2026, 9, 1),
-                        fieldwork_end=date(2026, 12, 18))
-    for position, (channel, weight) in enumerate(WEIGHTS.items()):
-        if channel in rubrics:
-            campaign.channels.append(CampaignChannel(channel=channel, rubric_hash=rubrics[channel].hash, weight=weight,
-                                                     min_contacts=MIN_CONTACTS[channel], position=position))
-    db.session.add(campaign)
-    db.session.flush()
-
-    contacts = 0
-    for inst in institutions:
-        quality = rng.uniform(0.55, 0.97)
-        for channel in inst.channels:
-            if channel not in rubrics:
-                continue
-            planned = CONTACTS_PER_CHANNEL[channel] - (1 if rng.random() < 0.06 else 0)  # a few fall short
-            for _ in range(planned):
-                auditor = rng.choice(auditors)
-                contacts += _contact(rng, campaign, inst, channel, auditor, rubrics[channel], quality)
+    qualities = {inst.id: rng.uniform(0.55, 0.97) for inst in institutions}
+    qualities[institutions[17].id] = 0.99  # one of the demo director's institutions earns its licences
+    campaign = _edition(2026, "fieldwork", rubrics)
+    contacts = _fieldwork(rng, campaign, institutions, auditors, rubrics, qualities, CONTACTS_PER_CHANNEL,
+                          statuses=(("accepted", 88), ("submitted", 6), ("returned", 2), ("draft", 4)))
+    # The demo auditor has a returned contact to correct (whatever the dice said).
+    mine = db.session.scalars(sa.select(Contact).filter_by(campaign_id=campaign.id, auditor_id=auditors[0].id)
+                              .order_by(Contact.id)).all()
+    if not any(c.status == "returned" for c in mine):
+        first = next(c for c in mine if c.status == "accepted")
+        first.status, first.review_comment = "returned", RETURN_COMMENTS[0]
     # Work still to do for the demo auditor: planned contacts without a record yet.
     for inst in institutions[20:24]:
         db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel="visit",
@@ -126,6 +119,13 @@ def load_demo() -> str:
         db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel=channel,
                                   auditor_id=auditors[0].id, scenario=SCENARIOS[channel][0],
                                   due_start=date(2026, 11, 16), due_end=date(2026, 12, 18)))
+    _scenario_library(campaign)
+    # Two earlier editions, published: a trend for directors, licences still valid and already expired.
+    for years_ago, drift in ((2, -0.06), (1, -0.03)):
+        past = _edition(2026 - years_ago, "review", rubrics)
+        contacts += _fieldwork(rng, past, institutions, auditors, rubrics,
+                               {i: q + drift for i, q in qualities.items()}, MIN_CONTACTS, (("accepted", 1),))
+        _publish_in_the_past(past, organiser, days_ago=365 * years_ago - 25)
     db.session.add(Setting(key="demo", value="1"))
     db.session.commit()
     return (f"demo contest loaded: {len(institutions)} institutions, {contacts} contacts, "
@@ -139,12 +139,61 @@ def _latest_rubric_per_channel(rubrics: list[Rubric]) -> dict[str, Rubric]:
     return latest
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    """One scrypt hash for every demo account: they share a public password, and scrypt is slow on purpose."""
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def _user(email: str, name: str, role: str, pseudonym: str | None = None) -> User:
-    user = User(email=email, name=name, role=role, pseudonym=pseudonym)
-    user.set_password(DEMO_PASSWORD)
+    user = User(email=email, name=name, role=role, pseudonym=pseudonym, password_hash=_demo_password_hash())
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _edition(year: int, status: str, rubrics: dict[str, Rubric]) -> Campaign:
+    campaign = Campaign(name=f"Lider Zaufania Mieszkańców {year} (demo)", year=year, status=status,
+                        threshold=750.0, missing_channel="exclude", fieldwork_start=date(year, 9, 1),
+                        fieldwork_end=date(year, 12, 18))
+    for position, (channel, weight) in enumerate(WEIGHTS.items()):
+        if channel in rubrics:
+            campaign.channels.append(CampaignChannel(channel=channel, rubric_hash=rubrics[channel].hash, weight=weight,
+                                                     min_contacts=MIN_CONTACTS[channel], position=position))
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def _fieldwork(rng: random.Random, campaign: Campaign, institutions: list[Institution], auditors: list[User],
+               rubrics: dict[str, Rubric], qualities: dict[int, float], per_channel: dict[str, int],
+               statuses: tuple[tuple[str, int], ...]) -> int:
+    """Every institution contacted through its channels, by auditors chosen at random."""
+    contacts = 0
+    for inst in institutions:
+        for channel in inst.channels:
+            if channel not in rubrics:
+                continue
+            planned = per_channel[channel] - (1 if rng.random() < 0.06 else 0)  # a few fall short
+            for _ in range(planned):
+                contacts += _contact(rng, campaign, inst, channel, rng.choice(auditors), rubrics[channel],
+                                     qualities[inst.id], statuses)
+    return contacts
+
+
+def _publish_in_the_past(campaign: Campaign, organiser: User, days_ago: int) -> None:
+    """Publish an edition as if it happened `days_ago`: its licences granted (and expiring) then.
+
+    The newest past edition keeps an open appeal window, so that the demo director can try an appeal.
+    """
+    revision = publication.publish(campaign, organiser, f"Wyniki edycji {campaign.year}")
+    granted = date.today() - timedelta(days=days_ago)
+    revision.published_at = datetime.combine(granted, datetime.min.time()).replace(hour=10)
+    for licence in db.session.scalars(sa.select(Licence).filter_by(campaign_id=campaign.id)):
+        licence.granted_at, licence.valid_until = granted, granted + publication.LICENCE_VALIDITY
+    if days_ago < 365:
+        campaign.appeal_until = date.today() + timedelta(days=30)
+        campaign.evidence_to_directors = True
 
 
 def _institutions(rng: random.Random) -> list[Institution]:
@@ -167,7 +216,7 @@ def _institutions(rng: random.Random) -> list[Institution]:
 
 
 def _contact(rng: random.Random, campaign: Campaign, inst: Institution, channel: str, auditor: User,
-             rubric: Rubric, quality: float) -> int:
+             rubric: Rubric, quality: float, statuses: tuple[tuple[str, int], ...]) -> int:
     assert campaign.fieldwork_start is not None
     day = campaign.fieldwork_start + timedelta(days=rng.randrange(60))
     when = datetime(day.year, day.month, day.day, rng.randrange(8, 15), rng.choice((0, 15, 30, 45)))
@@ -176,7 +225,7 @@ def _contact(rng: random.Random, campaign: Campaign, inst: Institution, channel:
                             scenario=scenario, due_start=campaign.fieldwork_start, due_end=campaign.fieldwork_end)
     db.session.add(assignment)
     db.session.flush()
-    status = rng.choices(("accepted", "submitted", "returned", "draft"), weights=(88, 6, 2, 4))[0]
+    status = rng.choices([name for name, _ in statuses], weights=[weight for _, weight in statuses])[0]
     contact = Contact(campaign_id=campaign.id, institution_id=inst.id, channel=channel, auditor_id=auditor.id,
                       assignment_id=assignment.id, contacted_at=when, scenario=scenario, status=status,
                       rubric_hash=rubric.hash, facts={})
@@ -240,3 +289,14 @@ def _answer(rng: random.Random, c: Criterion, p_good: float) -> AnswerValue:
     top = band.below if band.below is not None else band.at_least * 2 + 5
     value = rng.uniform(band.at_least, top)
     return float(int(value)) if int(value) >= band.at_least and band.holds(float(int(value))) else round(value, 1)
+
+
+def _scenario_library(campaign: Campaign) -> None:
+    """The demo scenarios as the organisers' library, each assignment linked to the one it uses."""
+    library = {(channel, text): Scenario(channel=channel, text=text)
+               for channel, texts in SCENARIOS.items() for text in texts}
+    db.session.add_all(library.values())
+    db.session.flush()
+    for assignment in db.session.scalars(sa.select(Assignment).filter_by(campaign_id=campaign.id)):
+        found = library.get((assignment.channel, assignment.scenario))
+        assignment.scenario_id = found.id if found else None

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from . import facts as facts_
-from . import scoring
+from . import journal, scoring
 from .extensions import db
 from .models import Assignment, Campaign, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
@@ -175,6 +175,8 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) ->
         return SaveResult("incomplete", contact, missing)
     contact.status, contact.submitted_at = "submitted", utcnow()
     db.session.flush()
+    journal.record("contact_submitted", actor=contact.auditor, object_type="contact", object_id=contact.id,
+                   campaign_id=contact.campaign_id)
     return SaveResult("submitted", contact)
 
 

@@ -2,8 +2,26 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from .rubrics import CHANNELS
 
 
 class LoginForm(FlaskForm):
@@ -13,3 +31,94 @@ class LoginForm(FlaskForm):
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
                              render_kw={"autocomplete": "current-password"})
+
+
+# --- the organiser's console --------------------------------------------------------------
+
+
+class ChannelSetupForm(Form):
+    """One channel of an edition (a sub-form: the edition form carries the CSRF token)."""
+
+    enabled = BooleanField(_l("Audited in this edition"))
+    rubric = SelectField(_l("Rubric version"), choices=[], validate_choice=False)
+    # Optional: a channel left out of the edition posts nothing; an audited one without a value gets the default.
+    weight = FloatField(_l("Weight"), default=1.0, validators=[Optional(), NumberRange(min=0, max=100)])
+    min_contacts = IntegerField(_l("Minimum contacts for a licence"), default=1,
+                                validators=[Optional(), NumberRange(min=0, max=50)])
+
+
+class EditionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    threshold = FloatField(_l("Licence threshold (ranking points, 0–1000)"), default=800.0,
+                           validators=[InputRequired(), NumberRange(min=0, max=1000)])
+    missing_channel = RadioField(_l("A channel the institution does not offer"), default="exclude", choices=[
+        SelectChoice("exclude", _l("is left out of its score (weights renormalised)")),
+        SelectChoice("zero", _l("counts as zero"))])
+    fieldwork_start = DateField(_l("Fieldwork starts"), validators=[Optional()])
+    fieldwork_end = DateField(_l("Fieldwork ends"), validators=[Optional()])
+
+
+for _channel in CHANNELS:  # one sub-form per channel a rubric can be written for
+    setattr(EditionForm, _channel, FormField(ChannelSetupForm, label=_channel))
+
+
+class DirectorAccessForm(FlaskForm):
+    appeal_until = DateField(_l("Directors may appeal until"), validators=[Optional()])
+    evidence_to_directors = BooleanField(_l("Directors may see the evidence of their contacts"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: CSRF only."""
+
+
+class ReviewForm(FlaskForm):
+    """A review action on the contact version the reviewer saw."""
+
+    version = HiddenField(validators=[InputRequired()])
+    comment = TextAreaField(_l("What should the auditor correct?"), validators=[Optional(), Length(max=4000)])
+
+
+class CorrectionForm(FlaskForm):
+    version = HiddenField(validators=[InputRequired()])
+    criterion = HiddenField(validators=[InputRequired()])
+    value = StringField(_l("Corrected answer"), validators=[InputRequired(), Length(max=64)])
+    reason = TextAreaField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=4000)])
+
+
+class PublishForm(FlaskForm):
+    note = TextAreaField(_l("What this revision publishes (e.g. “results of the 2026 edition”, "
+                            "“correction after appeal”)"), validators=[DataRequired(), Length(max=2000)])
+
+
+class OverrideForm(FlaskForm):
+    decision = RadioField(_l("Licence decision"), choices=[
+        SelectChoice("engine", _l("As the engine decides")), SelectChoice("grant", _l("Grant the licence")),
+        SelectChoice("refuse", _l("Refuse the licence"))], validators=[InputRequired()])
+    reason = TextAreaField(_l("Written reason"), validators=[DataRequired(), Length(max=4000)])
+
+
+class ScenarioForm(FlaskForm):
+    channel = SelectField(_l("Channel"), choices=[])
+    category = SelectField(_l("Institution category"), choices=[])
+    text = TextAreaField(_l("What the mystery client asks about"), validators=[DataRequired(), Length(max=2000)])
+
+
+class PlanForm(FlaskForm):
+    categories = SelectMultipleField(_l("Institution categories"), choices=[], validate_choice=False)
+    region = StringField(_l("Region (empty: all)"), validators=[Optional(), Length(max=120)])
+
+
+class MoveForm(FlaskForm):
+    auditor = SelectField(_l("Move to auditor"), choices=[], coerce=int, validate_choice=False)
+
+
+class AppealForm(FlaskForm):
+    reason = TextAreaField(_l("Why do you contest this contact?"), validators=[DataRequired(), Length(max=4000)])
+
+
+class AppealDecisionForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("upheld", _l("Uphold")),
+                                                   SelectChoice("rejected", _l("Reject"))],
+                          validators=[InputRequired()])
+    resolution = TextAreaField(_l("Reason for the decision"), validators=[DataRequired(), Length(max=4000)])

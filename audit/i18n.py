@@ -57,6 +57,30 @@ CHANNEL_STATUS_LABELS = {
 }
 
 
+EVENT_LABELS = {
+    "contact_submitted": _l("contact submitted"),
+    "contact_accepted": _l("contact accepted"),
+    "contact_returned": _l("contact returned to its auditor"),
+    "answer_corrected": _l("answer corrected"),
+    "licence_override": _l("licence decision overridden"),
+    "licence_override_removed": _l("override removed: the engine decides"),
+    "licence_granted": _l("licence granted"),
+    "licence_restored": _l("licence restored"),
+    "licence_revoked": _l("licence revoked"),
+    "licence_points_changed": _l("licence points changed"),
+    "publish": _l("revision published"),
+    "edition_saved": _l("edition rules saved"),
+    "edition_status": _l("edition stage changed"),
+    "assignments_planned": _l("assignments planned"),
+    "assignment_moved": _l("assignment moved"),
+    "director_access": _l("directors' appeal window or evidence access changed"),
+    "appeal_filed": _l("appeal filed by the director"),
+    "appeal_upheld": _l("appeal upheld"),
+    "appeal_rejected": _l("appeal rejected"),
+}
+APPEAL_STATUS_LABELS = {"open": _l("waiting for a decision"), "upheld": _l("upheld"), "rejected": _l("rejected")}
+
+
 def select_locale() -> str:
     """The language chosen in the header, else Polish."""
     chosen = session.get("lang")
@@ -119,7 +143,9 @@ def init_app(app: Flask) -> None:
         lang=lang, CHANNEL_LABELS=CHANNEL_LABELS, CATEGORY_LABELS=CATEGORY_LABELS,
         CAMPAIGN_STATUS_LABELS=CAMPAIGN_STATUS_LABELS, CONTACT_STATUS_LABELS=CONTACT_STATUS_LABELS,
         CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
-        PLATFORM_LABELS=PLATFORM_LABELS, describe_reason=describe_reason, answer_label=answer_label,
+        PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS,
+        describe_reason=describe_reason,
+        answer_label=answer_label,
     )
     app.jinja_env.filters.update(points=points, percent=percent)
 

@@ -96,6 +96,10 @@ class Campaign(db.Model):
     """A channel an institution does not offer: "exclude" from its score or count as "zero"."""
     fieldwork_start: so.Mapped[date | None]
     fieldwork_end: so.Mapped[date | None]
+    appeal_until: so.Mapped[date | None]
+    """Directors may contest a published contact until this day (None: no appeals)."""
+    evidence_to_directors: so.Mapped[bool] = so.mapped_column(default=False)
+    """Whether directors may open the evidence of their institution's contacts."""
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     channels: so.Mapped[list[CampaignChannel]] = so.relationship(
@@ -125,6 +129,8 @@ class Assignment(db.Model):
     channel: so.Mapped[str] = so.mapped_column(sa.String(20))
     auditor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"), index=True)
     scenario: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    scenario_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("scenario.id", ondelete="SET NULL"))
+    """The library scenario the text came from, so an institution is not asked the same thing twice."""
     due_start: so.Mapped[date | None]
     due_end: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -257,6 +263,163 @@ class Licence(db.Model):
     valid_until: so.Mapped[date]
     revoked_at: so.Mapped[datetime | None]
     revoked_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+
+class Scenario(db.Model):
+    """What the mystery client asks about, from the organisers' library, per channel and category."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20), index=True)
+    category: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    """None: suits institutions of every category."""
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class AuditorConflict(db.Model):
+    """An institution, or every institution of a town, that an auditor must never be given."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    auditor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    institution_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("institution.id", ondelete="CASCADE"))
+    city: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    institution: so.Mapped[Institution | None] = so.relationship()
+
+
+class Invitation(db.Model):
+    """A one-time link to set a password (an invitation or a reset). Only the token's hash is kept."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: so.Mapped[str] = so.mapped_column(sa.String(10))
+    """"invite" or "reset"."""
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    used_at: so.Mapped[datetime | None]
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class AnswerCorrection(db.Model):
+    """A reviewer's correction of one answer: the original and the corrected value, and why."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    criterion_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    original_value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    corrected_value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    corrected_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    corrected_by: so.Mapped[User] = so.relationship()
+
+
+class AuditEvent(db.Model):
+    """Append-only log of every decision that changes a result: who, when, what, why.
+
+    Rows are only ever inserted (audit.journal.record); nothing updates or deletes them.
+    """
+
+    __table_args__ = (sa.Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    campaign_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+    object_type: so.Mapped[str] = so.mapped_column(sa.String(20))
+    object_id: so.Mapped[int | None]
+    reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+    actor: so.Mapped[User | None] = so.relationship()
+
+
+class LicenceOverride(db.Model):
+    """The organiser's decision over the engine's for one institution of an edition, with its reason."""
+
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"), primary_key=True)
+    licensed: so.Mapped[bool]
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    decided_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    decided_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class Revision(db.Model):
+    """A published ranking of an edition, frozen: rows are written once and never changed.
+
+    A later correction or override is published as the next revision; every revision stays
+    readable and exportable.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "number", name="uq_revision_campaign_number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int]
+    published_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    published_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    threshold: so.Mapped[float]
+    """The edition's threshold when published."""
+
+    standings: so.Mapped[list[RevisionStanding]] = so.relationship(
+        back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")
+
+
+class RevisionStanding(db.Model):
+    """One institution's frozen result in a published revision."""
+
+    revision_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("revision.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"), primary_key=True)
+    position: so.Mapped[int]
+    """Order in the ranking (ties keep the engine's order)."""
+    category: so.Mapped[str] = so.mapped_column(sa.String(40))
+    points: so.Mapped[float | None]
+    rank: so.Mapped[int | None]
+    category_rank: so.Mapped[int | None]
+    engine_licensed: so.Mapped[bool]
+    licensed: so.Mapped[bool]
+    """The final decision: the engine's, or the organiser's override."""
+    override_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    reasons: so.Mapped[list[Any]] = so.mapped_column(sa.JSON, default=list)
+    """The engine's reasons, as [code, detail] pairs."""
+    channels: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    """channel -> {"status", "score" (0-1 or None), "weight", "contacts": n, "contact_ids", "contact_scores"}"""
+
+    revision: so.Mapped[Revision] = so.relationship(back_populates="standings")
+    institution: so.Mapped[Institution] = so.relationship()
+
+
+APPEAL_STATUSES = ("open", "upheld", "rejected")
+
+
+class Appeal(db.Model):
+    """A director contests one contact of a published edition; an organiser resolves it with a reason.
+
+    An upheld appeal changes scores only through a correction and a new published revision.
+    """
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"))
+    director_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="open")
+    resolution: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    resolved_at: so.Mapped[datetime | None]
+
+    contact: so.Mapped[Contact] = so.relationship()
+    institution: so.Mapped[Institution] = so.relationship()
 
 
 class Setting(db.Model):

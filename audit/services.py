@@ -26,6 +26,7 @@ def store_rubric(rubric: Rubric) -> RubricVersion:
     """Keep a rubric version's text in the database (once); refuse a changed text under an old version."""
     existing = db.session.get(RubricVersion, rubric.hash)
     if existing is not None:
+        _rubrics_by_hash.setdefault(rubric.hash, rubric)
         return existing
     clash = db.session.scalar(sa.select(RubricVersion).filter_by(rubric_id=rubric.id, version=rubric.version))
     if clash is not None:
@@ -34,6 +35,7 @@ def store_rubric(rubric: Rubric) -> RubricVersion:
     row = RubricVersion(hash=rubric.hash, rubric_id=rubric.id, version=rubric.version,
                         channel=rubric.channel, source=rubric.source)
     db.session.add(row)
+    _rubrics_by_hash.setdefault(rubric.hash, rubric)  # the same text: no need to parse it again
     db.session.flush()
     return row
 

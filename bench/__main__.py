@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from . import engine, form_page
+from . import dashboard, engine, export, form_page
 from .report import print_table
 
 
 def main() -> int:
-    rows = engine.run() + form_page.run()
+    rows = engine.run() + form_page.run() + dashboard.run() + export.run()
     return 0 if print_table(rows) else 1
 
 

@@ -52,8 +52,9 @@ def populate(conn: sa.Connection) -> None:
     rng = random.Random(1)
     conn.execute(sa.text("INSERT INTO rubric_version (hash, rubric_id, version, channel, source, created_at) "
                          "VALUES ('bench', 'bench', '1', 'visit', '', CURRENT_TIMESTAMP)"))
-    conn.execute(sa.text("INSERT INTO campaign (id, name, year, status, threshold, missing_channel, created_at) "
-                         "VALUES (1, 'Bench', 2026, 'review', 750, 'exclude', CURRENT_TIMESTAMP)"))
+    conn.execute(sa.text("INSERT INTO campaign (id, name, year, status, threshold, missing_channel, "
+                         "evidence_to_directors, created_at) "
+                         "VALUES (1, 'Bench', 2026, 'review', 750, 'exclude', false, CURRENT_TIMESTAMP)"))
     for pos, channel in enumerate(CHANNELS):
         conn.execute(sa.text("INSERT INTO campaign_channel VALUES (1, :ch, 'bench', :w, 2, :p)"),
                      {"ch": channel, "w": 0.2, "p": pos})

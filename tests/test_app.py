@@ -153,7 +153,7 @@ def test_explanation_adds_up_to_the_ranking_points(auth, demo_app):
     page = auth.client.get("/organiser/campaigns/1/institutions/1").get_data(as_text=True)
     assert "Decyzja o licencji" in page
     with demo_app.app_context():
-        contacts = db.session.scalars(sa.select(Contact).filter_by(institution_id=1, status="accepted")).all()
+        contacts = db.session.scalars(sa.select(Contact).filter_by(campaign_id=1, institution_id=1, status="accepted")).all()
         auditors = {c.auditor.name for c in contacts}
     assert len(contacts) >= 4
     for contact in contacts:

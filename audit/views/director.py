@@ -1,21 +1,89 @@
-"""The director's view of their own institutions."""
+"""The director's view of their own institutions: published scorecards and appeals."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from .. import appeals, charts, scorecard
+from ..errors import describe
 from ..extensions import db
-from ..models import Campaign
+from ..forms import AppealForm
+from ..i18n import CHANNEL_LABELS, lang
+from ..models import Campaign, Contact, Institution
 from ..security import role_required
 
 bp = Blueprint("director", __name__, url_prefix="/director")
 
 
+def own_institution(institution_id: int) -> Institution:
+    """One of the director's institutions; 404 for any other (its existence is not confirmed)."""
+    institution = next((i for i in current_user.institutions if i.id == institution_id), None)
+    if institution is None:
+        abort(404)
+    return institution
+
+
 @bp.get("/")
 @role_required("director")
 def home() -> str:
-    published = db.session.scalars(
-        sa.select(Campaign).where(Campaign.status == "published").order_by(Campaign.year.desc())).all()
-    return render_template("director/home.html", institutions=current_user.institutions, published=published)
+    editions = {i.id: scorecard.published_editions_of(i.id) for i in current_user.institutions}
+    return render_template("director/home.html", institutions=current_user.institutions, editions=editions)
+
+
+@bp.get("/campaigns/<int:campaign_id>/institutions/<int:institution_id>")
+@role_required("director")
+def scorecard_page(campaign_id: int, institution_id: int) -> str:
+    institution = own_institution(institution_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
+    card = scorecard.build(campaign, institution)
+    if card is None:
+        abort(404)
+    return render_template("director/scorecard.html", card=card, charts=_charts(card), appeal_form=AppealForm())
+
+
+def _charts(card: scorecard.Scorecard) -> dict[str, object]:
+    here = lang()
+    channel_lines = [c for c in card.channels if c.score is not None or c.category_median is not None]
+    out: dict[str, object] = {
+        "channels": charts.as_json(charts.channels(
+            [str(CHANNEL_LABELS[c.channel]) for c in channel_lines], [c.score for c in channel_lines],
+            [c.category_median for c in channel_lines], _("You"), _("Category median"))),
+        "distribution": charts.as_json(charts.distribution(
+            card.category_points, card.standing.points, card.revision.threshold, _("You"), _("Institutions"))),
+    }
+    if card.sections:
+        out["sections"] = charts.as_json(charts.sections(
+            [f"{CHANNEL_LABELS[ch]}: {title.get(here)}" for ch, title, _share in card.sections],
+            [share for _ch, _title, share in card.sections]))
+    if len(card.trend) > 1:
+        out["trend"] = charts.as_json(charts.trend(
+            [t.year for t in card.trend], [t.points for t in card.trend], [t.threshold for t in card.trend],
+            _("Ranking points"), _("Licence threshold")))
+    return out
+
+
+@bp.post("/contacts/<int:contact_id>/appeal")
+@role_required("director")
+def appeal(contact_id: int) -> Response:
+    contact = db.get_or_404(Contact, contact_id)
+    own_institution(contact.institution_id)
+    form = AppealForm()
+    if not form.validate_on_submit():
+        flash(_("Say why you contest this contact."), "error")
+    else:
+        try:
+            appeals.file_appeal(current_user, contact, form.reason.data)
+            db.session.commit()
+            flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."),
+                  "success")
+        except appeals.AppealError as error:
+            db.session.rollback()
+            flash(describe(error), "error")
+    return redirect(url_for("director.scorecard_page", campaign_id=contact.campaign_id,
+                            institution_id=contact.institution_id, _anchor=f"contact-{contact.id}"))
+
+
+from . import director_exports  # noqa: E402, F401

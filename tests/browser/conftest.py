@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +34,11 @@ class LiveServer:
     app: Flask
 
 
-@pytest.fixture(scope="session")
-def live(demo_db, tmp_path_factory) -> LiveServer:
-    """The demo app served on a free port from a thread, for the whole session."""
+@contextmanager
+def serve_demo(demo_db: Path | None, folder: Path) -> Iterator[LiveServer]:
+    """A copy of the demo database served on a free port from a thread."""
     if demo_db is None:
         pytest.skip("browser tests run on the SQLite pass")
-    folder = tmp_path_factory.mktemp("live")
     shutil.copy(demo_db, folder / "test.db")
     app = create_app({"INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "browser-test",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'test.db'}",
@@ -45,8 +46,24 @@ def live(demo_db, tmp_path_factory) -> LiveServer:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    server.shutdown()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live(demo_db, tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo app for the whole session (tests that change the edition's stage use their own)."""
+    with serve_demo(demo_db, tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture
+def own_live(demo_db, tmp_path) -> Iterator[LiveServer]:
+    """The demo app on a database of this test's own, for flows that close or publish the edition."""
+    with serve_demo(demo_db, tmp_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

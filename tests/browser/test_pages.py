@@ -29,6 +29,10 @@ def test_organiser_reads_the_ranking_and_opens_an_explanation(page, live_url):
     login(page, live_url, "organiser")
     page.get_by_role("link", name="Lider Zaufania Mieszkańców 2026 (demo)").click()
     page.wait_for_load_state("networkidle")
+    shot(page, "edition")
+    assert serious_violations(page) == []
+    page.locator("nav.subnav").get_by_role("link", name="Ranking").click()
+    page.wait_for_load_state("networkidle")
     shot(page, "ranking")
     assert page.get_by_role("heading", name="Ranking").is_visible()
     assert no_horizontal_page_scroll(page)  # the wide table scrolls inside its own box
@@ -48,9 +52,9 @@ def test_organiser_reads_the_ranking_and_opens_an_explanation(page, live_url):
 
 def test_language_switch_to_english_and_back(page, live_url):
     login(page, live_url, "organiser")
-    page.get_by_role("link", name="EN").click()
+    page.get_by_role("link", name="EN", exact=True).click()
     assert page.get_by_role("heading", name="Contest editions").is_visible()
-    page.get_by_role("link", name="PL").click()
+    page.get_by_role("link", name="PL", exact=True).click()
     assert page.get_by_role("heading", name="Edycje konkursu").is_visible()
 
 

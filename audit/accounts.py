@@ -1,0 +1,256 @@
+"""People's accounts: creating them, one-time links to set a password, deactivation, auditors' conflicts.
+
+No organiser ever types or sees a password: an account is created without one and its owner
+sets it through a one-time link (an invitation, or a reset). Only the SHA-256 of a link's token
+is stored, so a copy of the database opens no account. Plain functions over the database that
+only flush; the view commits. No Flask request here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from .errors import N_, RuleError
+from .extensions import db
+from .models import ROLES, AuditorConflict, Institution, Invitation, User, utcnow
+
+LIFETIMES = {"invite": timedelta(days=7), "reset": timedelta(hours=2)}
+MIN_PASSWORD_LENGTH = 12
+PSEUDONYM = re.compile(r"^A-(\d+)$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(RuleError):
+    """An account change the rules refuse; the message says why."""
+
+
+class PasswordRejected(RuleError):
+    """A new password that breaks the password rules."""
+
+
+class InvalidLink(Exception):
+    """A link that is unknown, expired, already used, or for a deactivated account.
+
+    `why` is for logs and tests only: the page tells the visitor nothing about the account.
+    """
+
+    def __init__(self, why: str):
+        self.why = why
+        super().__init__(why)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def next_pseudonym() -> str:
+    """The next free auditor pseudonym in the demo's style: A-01, A-02, ... (A-100 past 99)."""
+    used = [int(m.group(1)) for p in db.session.scalars(sa.select(User.pseudonym).where(User.pseudonym.is_not(None)))
+            if p and (m := PSEUDONYM.match(p))]
+    return f"A-{max(used, default=0) + 1:02d}"
+
+
+def _check_email(email: str, user_id: int | None) -> str:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise AccountError(N_("“%(email)s” does not look like an e-mail address."), email=email)
+    taken = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email, User.id != (user_id or 0)))
+    if taken is not None:
+        raise AccountError(N_("Another account already uses the e-mail %(email)s."), email=email)
+    return email
+
+
+def _check_pseudonym(pseudonym: str, user_id: int | None) -> str:
+    pseudonym = " ".join(pseudonym.split())
+    taken = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.pseudonym) == pseudonym.lower(),
+                                                       User.id != (user_id or 0)))
+    if taken is not None:
+        raise AccountError(N_("The pseudonym %(pseudonym)s is already taken."), pseudonym=pseudonym)
+    return pseudonym
+
+
+def create_user(role: str, name: str, email: str, pseudonym: str | None = None,
+                institution_ids: Sequence[int] = ()) -> User:
+    """A new account without a password: its owner sets one through an invitation link."""
+    if role not in ROLES:
+        raise AccountError(N_("Unknown role %(role)s."), role=role)
+    user = User(role=role, name=" ".join(name.split()), email=_check_email(email, None), password_hash=None,
+                active=True)
+    if role == "auditor":
+        user.pseudonym = _check_pseudonym(pseudonym, None) if pseudonym and pseudonym.strip() else next_pseudonym()
+    if role == "director":
+        user.institutions = _institutions(institution_ids)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, name: str, email: str, pseudonym: str | None = None,
+                institution_ids: Sequence[int] | None = None) -> User:
+    """Change a person's details; the role stays what it was created as."""
+    user.name = " ".join(name.split())
+    user.email = _check_email(email, user.id)
+    if user.role == "auditor":
+        user.pseudonym = _check_pseudonym(pseudonym, user.id) if pseudonym and pseudonym.strip() \
+            else user.pseudonym or next_pseudonym()
+    if user.role == "director" and institution_ids is not None:
+        user.institutions = _institutions(institution_ids)
+    db.session.flush()
+    return user
+
+
+def _institutions(ids: Sequence[int]) -> list[Institution]:
+    return list(db.session.scalars(sa.select(Institution).where(Institution.id.in_(ids)))) if ids else []
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    """Deactivate (the account can no longer log in; its open links die) or reactivate."""
+    if not active and user.id == actor.id:
+        raise AccountError(N_("You cannot deactivate your own account."))
+    user.active = active
+    if not active:
+        _close_links(user.id, utcnow())
+    db.session.flush()
+
+
+# --- one-time links ------------------------------------------------------------------------
+
+
+def invite(user: User, purpose: str = "invite", now: datetime | None = None) -> str:
+    """A new one-time link's token for the user (returned once, never stored); older open links die."""
+    if purpose not in LIFETIMES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    if not user.active:
+        raise AccountError(N_("The account is deactivated; reactivate it first."))
+    now = now or utcnow()
+    _close_links(user.id, now)
+    token = secrets.token_urlsafe(32)
+    db.session.add(Invitation(user_id=user.id, purpose=purpose, token_hash=token_hash(token), created_at=now,
+                              expires_at=now + LIFETIMES[purpose]))
+    db.session.flush()
+    return token
+
+
+def reset_link(user: User, now: datetime | None = None) -> str:
+    """A password reset link: like an invitation, but valid for two hours."""
+    return invite(user, "reset", now)
+
+
+def _close_links(user_id: int, now: datetime) -> None:
+    """End every open link of the user now (they count as expired)."""
+    db.session.execute(sa.update(Invitation).where(
+        Invitation.user_id == user_id, Invitation.used_at.is_(None), Invitation.expires_at > now).values(expires_at=now))
+
+
+def check_link(token: str, now: datetime | None = None) -> Invitation:
+    """The open invitation behind a token, or InvalidLink."""
+    now = now or utcnow()
+    invitation: Invitation | None = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == token_hash(token or "")))
+    if invitation is None:
+        raise InvalidLink("unknown")
+    if invitation.used_at is not None:
+        raise InvalidLink("used")
+    if invitation.expires_at <= now:
+        raise InvalidLink("expired")
+    if not invitation.user.active:
+        raise InvalidLink("inactive")
+    return invitation
+
+
+def check_password_rules(password: str, email: str) -> None:
+    """At least 12 characters, and not the account's e-mail address."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(N_("Too short: the password needs at least %(min)s characters."),
+                               min=MIN_PASSWORD_LENGTH)
+    if password.strip().casefold() == email.strip().casefold():
+        raise PasswordRejected(N_("The password must not be your e-mail address."))
+
+
+def redeem(token: str, password: str, now: datetime | None = None) -> User:
+    """Set the password through a link: the link is used up, and the user's other open links die."""
+    now = now or utcnow()
+    invitation = check_link(token, now)
+    user = invitation.user
+    check_password_rules(password, user.email)
+    # Conditional update: of two simultaneous uses of one link, only one succeeds.
+    claimed = db.session.execute(sa.update(Invitation).where(
+        Invitation.id == invitation.id, Invitation.used_at.is_(None)).values(used_at=now))
+    if getattr(claimed, "rowcount", 1) != 1:
+        raise InvalidLink("used")
+    _close_links(user.id, now)
+    user.set_password(password)
+    db.session.flush()
+    return user
+
+
+def open_link(user: User, now: datetime | None = None) -> Invitation | None:
+    """The user's link that can still be used, if any (its token is not known any more)."""
+    return db.session.scalar(sa.select(Invitation).where(
+        Invitation.user_id == user.id, Invitation.used_at.is_(None), Invitation.expires_at > (now or utcnow()))
+        .order_by(Invitation.created_at.desc()).limit(1))
+
+
+# --- auditors' conflicts -------------------------------------------------------------------
+
+
+def add_conflict(auditor: User, institution_id: int | None, city: str | None, reason: str = "") -> AuditorConflict:
+    """Declare that the auditor must never be given this institution, or any institution of this town."""
+    if auditor.role != "auditor":
+        raise AccountError(N_("Only auditors declare conflicts."))
+    city = " ".join((city or "").split()) or None
+    if (institution_id is None) == (city is None):
+        raise AccountError(N_("Choose either an institution or a town."))
+    existing = db.session.scalars(sa.select(AuditorConflict).where(AuditorConflict.auditor_id == auditor.id)).all()
+    if institution_id is not None:
+        if db.session.get(Institution, institution_id) is None:
+            raise AccountError(N_("Unknown institution."))
+        if any(c.institution_id == institution_id for c in existing):
+            raise AccountError(N_("This conflict is already declared."))
+    elif city is not None and any(c.city and c.city.casefold() == city.casefold() for c in existing):
+        raise AccountError(N_("This conflict is already declared."))
+    conflict = AuditorConflict(auditor_id=auditor.id, institution_id=institution_id, city=city,
+                               reason=" ".join(reason.split()))
+    db.session.add(conflict)
+    db.session.flush()
+    return conflict
+
+
+def remove_conflict(auditor: User, conflict_id: int) -> bool:
+    """Remove one of the auditor's conflicts; False if it is not theirs (or gone already)."""
+    conflict = db.session.get(AuditorConflict, conflict_id)
+    if conflict is None or conflict.auditor_id != auditor.id:
+        return False
+    db.session.delete(conflict)
+    db.session.flush()
+    return True
+
+
+def conflicts_of(auditor: User) -> list[AuditorConflict]:
+    return list(db.session.scalars(sa.select(AuditorConflict).where(AuditorConflict.auditor_id == auditor.id)
+                                   .order_by(AuditorConflict.city.is_not(None), AuditorConflict.id)))
+
+
+def conflicts_by_auditor() -> dict[int, tuple[frozenset[int], frozenset[str]]]:
+    """Auditor id -> (blocked institution ids, blocked towns lower-cased), for assignment planning."""
+    ids: dict[int, set[int]] = defaultdict(set)
+    towns: dict[int, set[str]] = defaultdict(set)
+    auditors: set[int] = set()
+    for auditor_id, institution_id, city in db.session.execute(
+            sa.select(AuditorConflict.auditor_id, AuditorConflict.institution_id, AuditorConflict.city)):
+        auditors.add(auditor_id)
+        if institution_id is not None:
+            ids[auditor_id].add(institution_id)
+        if city:
+            towns[auditor_id].add(city.strip().lower())
+    return {a: (frozenset(ids[a]), frozenset(towns[a])) for a in sorted(auditors)}

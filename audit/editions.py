@@ -1,0 +1,153 @@
+"""Setting up an edition: its rules, the rubric version pinned for each channel, its life cycle.
+
+An edition moves draft -> fieldwork -> review -> published. Its rules may change while no
+contact depends on them; a channel's rubric cannot change once a contact was recorded with it
+(the contact keeps its own rubric hash, but the edition would then mix two instruments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import journal
+from .errors import N_, RuleError
+from .extensions import db
+from .models import Campaign, CampaignChannel, Contact, User
+from .rubrics import CHANNELS, Rubric
+from .services import load_rubric_dir, store_rubric
+
+NEXT_STATUS = {"draft": "fieldwork", "fieldwork": "review"}
+"""The steps an organiser takes by hand; publishing (review -> published) is audit.publication's."""
+
+
+class EditionError(RuleError):
+    """A set-up the rules refuse; the message says why."""
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    channel: str
+    rubric_hash: str
+    weight: float
+    min_contacts: int
+
+
+@dataclass(frozen=True)
+class EditionSetup:
+    name: str
+    year: int
+    threshold: float
+    missing_channel: str
+    fieldwork_start: date | None
+    fieldwork_end: date | None
+    channels: Sequence[ChannelSetup]
+
+
+def available_rubrics(directory: str | Path) -> dict[str, list[Rubric]]:
+    """Channel -> the rubric versions in the rubrics directory, newest version first."""
+    out: dict[str, list[Rubric]] = {ch: [] for ch in CHANNELS}
+    for rubric in load_rubric_dir(directory):
+        out.setdefault(rubric.channel, []).append(rubric)
+    for versions in out.values():
+        versions.sort(key=lambda r: (r.id, _version_key(r.version)), reverse=True)
+    return out
+
+
+def _version_key(version: str) -> tuple[int | str, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
+
+
+def _check(setup: EditionSetup) -> None:
+    if not setup.channels:
+        raise EditionError(N_("An edition audits at least one channel."))
+    if not any(ch.weight > 0 for ch in setup.channels):
+        raise EditionError(N_("At least one channel needs a weight above zero."))
+    if setup.fieldwork_start and setup.fieldwork_end and setup.fieldwork_end < setup.fieldwork_start:
+        raise EditionError(N_("Fieldwork cannot end before it starts."))
+    if not 0 <= setup.threshold <= 1000:
+        raise EditionError(N_("The threshold is in ranking points, from 0 to 1000."))
+
+
+def save_edition(campaign: Campaign | None, setup: EditionSetup, rubrics: dict[str, Rubric], actor: User) -> Campaign:
+    """Create an edition, or change one; `rubrics` maps each chosen hash to its parsed rubric."""
+    _check(setup)
+    if campaign is None:
+        campaign = Campaign(status="draft")
+        db.session.add(campaign)
+    elif campaign.status == "published":
+        raise EditionError(N_("A published edition's rules are frozen; its revisions record what was published."))
+    used = _channels_with_contacts(campaign)
+    current = {ch.channel: ch for ch in campaign.channels}
+    for ch in setup.channels:
+        rubric = rubrics[ch.rubric_hash]
+        if rubric.channel != ch.channel:
+            raise EditionError(N_("Rubric %(rubric)s is for the %(its)s channel, not %(channel)s."),
+                               rubric=rubric.id, its=rubric.channel, channel=ch.channel)
+        before = current.get(ch.channel)
+        if before is not None and before.rubric_hash != ch.rubric_hash and ch.channel in used:
+            raise EditionError(N_("Contacts were already recorded with the %(channel)s rubric; it cannot change now."),
+                               channel=ch.channel)
+    dropped = set(current) - {ch.channel for ch in setup.channels}
+    if dropped & used:
+        raise EditionError(N_("Contacts were already recorded for %(channels)s; the channel cannot be removed."),
+                           channels=", ".join(sorted(dropped & used)))
+
+    campaign.name, campaign.year, campaign.threshold = setup.name.strip(), setup.year, setup.threshold
+    campaign.missing_channel = "zero" if setup.missing_channel == "zero" else "exclude"
+    campaign.fieldwork_start, campaign.fieldwork_end = setup.fieldwork_start, setup.fieldwork_end
+    for name in dropped:
+        campaign.channels.remove(current[name])
+    for position, ch in enumerate(setup.channels):
+        store_rubric(rubrics[ch.rubric_hash])
+        row = current.get(ch.channel)
+        if row is None:
+            row = CampaignChannel(channel=ch.channel)
+            campaign.channels.append(row)
+        row.rubric_hash, row.weight, row.min_contacts, row.position = (
+            ch.rubric_hash, ch.weight, ch.min_contacts, position)
+    db.session.flush()
+    journal.record("edition_saved", actor=actor, object_type="campaign", object_id=campaign.id,
+                   campaign_id=campaign.id, threshold=campaign.threshold,
+                   channels={ch.channel: [ch.rubric_hash[:12], ch.weight, ch.min_contacts] for ch in setup.channels})
+    return campaign
+
+
+def _channels_with_contacts(campaign: Campaign) -> set[str]:
+    if campaign.id is None:
+        return set()
+    return set(db.session.scalars(sa.select(Contact.channel).where(Contact.campaign_id == campaign.id).distinct()))
+
+
+def advance(campaign: Campaign, actor: User) -> str:
+    """Move an edition to its next stage by hand: start the fieldwork, or close it for review."""
+    target = NEXT_STATUS.get(campaign.status)
+    if target is None:
+        raise EditionError(N_("This edition has no next stage to start by hand."))
+    if target == "fieldwork" and not campaign.channels:
+        raise EditionError(N_("Choose the channels and their rubrics before the fieldwork starts."))
+    before, campaign.status = campaign.status, target
+    journal.record("edition_status", actor=actor, object_type="campaign", object_id=campaign.id,
+                   campaign_id=campaign.id, before=before, after=target)
+    db.session.flush()
+    return target
+
+
+def set_director_access(campaign: Campaign, appeal_until: date | None, evidence_to_directors: bool,
+                        actor: User) -> None:
+    """What directors may do with a published result: appeal until a day, see the evidence.
+
+    Unlike the scoring rules, these may change after publication: they change no result.
+    """
+    if appeal_until is not None and campaign.fieldwork_end is not None and appeal_until < campaign.fieldwork_end:
+        raise EditionError(N_("The appeal window cannot close before the fieldwork ends."))
+    before = [campaign.appeal_until.isoformat() if campaign.appeal_until else None, campaign.evidence_to_directors]
+    campaign.appeal_until, campaign.evidence_to_directors = appeal_until, evidence_to_directors
+    journal.record("director_access", actor=actor, object_type="campaign", object_id=campaign.id,
+                   campaign_id=campaign.id, before=before,
+                   after=[appeal_until.isoformat() if appeal_until else None, evidence_to_directors])
+    db.session.flush()

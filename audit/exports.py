@@ -1,0 +1,942 @@
+"""Excel exports of an edition: the ranking workbook, the raw answers, a director's scorecard.
+
+Two layers, so that the writing can be timed and tested without a database:
+
+* loaders (`load_edition`, `answer_rows`, `load_scorecard`) query the database and return
+  plain dataclasses and tuples — criteria shares come from one grouped SQL aggregate and raw
+  answers from a streamed Core select, never one ORM object per answer;
+* writers (`write_edition`, `write_answers`, `write_scorecard`, and under them
+  `write_tables`) turn plain rows into an .xlsx with openpyxl's write-only mode.
+
+Sheet titles are stable English names ("Ranking", "Criteria", "Licences", one per channel
+such as "Phone") so that analysts' scripts can find them in either UI language; captions,
+column headers and labels (categories, channels, yes/no) follow the UI language.
+
+Formula injection: every text cell is stored as a string, whatever it starts with. A text
+starting with =, +, -, @, a tab or a carriage return also gets Excel's quote prefix, so that
+editing the cell in Excel keeps it text; no cell of an export is ever a formula.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any, Literal, NamedTuple
+
+import sqlalchemy as sa
+from flask import Response, send_file
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from . import services
+from .extensions import db
+from .i18n import CATEGORY_LABELS, CHANNEL_LABELS, CHANNEL_STATUS_LABELS, describe_reason, lang
+from .models import Answer, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, RubricVersion, User
+from .publication import overrides_of, reason_of
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CREATOR = "Audyt Zaufania"
+CHANNEL_SHEETS = {"visit": "Visit", "phone": "Phone", "email": "E-mail", "social": "Social media",
+                  "website": "Website"}
+"""Sheet title per channel: stable English names (see the module docstring)."""
+
+SPOOL_BYTES = 16 * 1024 * 1024
+EXCEL_MAX_ROWS = 1_048_576
+RISKY_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text starting with one of these could be read as a formula by a spreadsheet."""
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+"""Control characters an .xlsx cannot hold (openpyxl refuses them): dropped from texts."""
+
+# --- the generic, pure writer ----------------------------------------------------------------
+
+Kind = Literal["text", "int", "points", "percent", "delta", "date", "datetime", "general"]
+NUMBER_FORMATS: dict[str, str] = {
+    "text": "General", "general": "General", "int": "0", "points": "0.0", "percent": "0.0%",
+    "delta": "+0.0%;-0.0%;0.0%", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm",
+}
+FIXED_WIDTHS: dict[str, float] = {"int": 8, "points": 9, "percent": 9, "delta": 9, "date": 11, "datetime": 17}
+TEXT_WIDTH_CAP = 60
+HEADER_WRAP_AT = 16
+"""A header longer than its column's content wraps onto more lines rather than widening the column."""
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="7F8FA6"))
+CAPTION_FONT = Font(bold=True, size=12)
+NOTE_FONT = Font(italic=True, color="5F6B7A")
+SCALE = {"start_type": "min", "start_color": "F8696B", "mid_type": "percentile", "mid_value": 50,
+         "mid_color": "FFEB84", "end_type": "max", "end_color": "63BE7B"}
+"""Excel's own red-yellow-green scale: low scores red, the field's median yellow, high green."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind = "text"
+    comment: str | None = None
+    """Shown as a note on the header cell (e.g. a criterion's question)."""
+    scale: bool = False
+    """A 3-colour scale over the column's values."""
+    width: float | None = None
+    """Fixed width; None: fitted to the content (text) or to the kind (numbers)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet: caption lines, an optional group row, an optional summary row, the header, the rows.
+
+    The summary row sits above the header, outside the autofilter, so sorting never moves it.
+    Rows are plain values in column order (None: an empty cell).
+    """
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    caption: Sequence[str] = ()
+    groups: Sequence[str] | None = None
+    summary: Sequence[Any] | None = None
+    frozen_columns: int = 1
+
+
+@dataclass(frozen=True)
+class Properties:
+    title: str
+    subject: str = ""
+    description: str = ""
+
+
+class _StyledCell(Cell):  # type: ignore[misc]  # openpyxl is untyped
+    """A reusable cell carrying one pre-built style whose id is resolved once.
+
+    openpyxl would otherwise hash every cell's style twice while writing it, a tenth of the
+    time of a 500,000-cell workbook.
+    """
+
+    __slots__ = ("_has", "_sid")
+
+    def __init__(self, ws: WriteOnlyWorksheet, template: Cell):
+        super().__init__(ws, style_array=template._style)
+        self._sid = template.style_id
+        self._has = template.has_style
+
+    @property
+    def style_id(self) -> int:
+        return int(self._sid)
+
+    @property
+    def has_style(self) -> bool:
+        return bool(self._has)
+
+
+class _Sheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl is untyped
+    """A write-only sheet that writes each row with one pre-styled cell per column.
+
+    openpyxl's own path for styled write-only cells raises and catches an exception per cell
+    and builds a new cell for each; reusing one cell per column keeps a formatted sheet
+    close to a bare dump of the same values (bench/export.py).
+    """
+
+    def __init__(self, parent: Workbook, title: str):
+        super().__init__(parent, title)
+        self.cells: Sequence[_StyledCell] = ()
+        self.risky = _Styles(self).cell("text", quote=True)
+        """Text that could be read as a formula: shown and kept as text (Excel's quote prefix)."""
+
+    def write(self, values: Sequence[Any], cells: Sequence[_StyledCell]) -> None:
+        self.cells = cells
+        self.append(values)
+
+    def _values_to_row(self, values: Sequence[Any], row_idx: int) -> Iterator[_StyledCell]:
+        cells = self.cells
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                if not value:
+                    continue
+                cell = self.risky if value[:1] in RISKY_START else cells[col_idx - 1]
+                try:
+                    cell.value = value
+                except IllegalCharacterError:
+                    value = _ILLEGAL.sub("", value)
+                    cell = self.risky if value[:1] in RISKY_START else cells[col_idx - 1]
+                    cell.value = value
+                if cell.data_type != "s":  # "=..." binds as a formula and "#N/A" as an error: keep text
+                    cell.data_type = "s"
+            else:
+                cell = cells[col_idx - 1]
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+
+class _Styles:
+    """Pre-styled cells for one sheet, built once per look."""
+
+    def __init__(self, ws: _Sheet):
+        self.ws = ws
+        self.cache: dict[tuple[object, ...], _StyledCell] = {}
+
+    def cell(self, kind: str = "text", *, font: Font | None = None, fill: PatternFill | None = None,
+             border: Border | None = None, wrap: bool = False, quote: bool = False) -> _StyledCell:
+        key = (kind, font, fill, border, wrap, quote)
+        found = self.cache.get(key)
+        if found is None:
+            template = Cell(self.ws)
+            if kind not in ("text", "general"):
+                template.number_format = NUMBER_FORMATS[kind]
+            if font is not None:
+                template.font = font
+            if fill is not None:
+                template.fill = fill
+            if border is not None:
+                template.border = border
+            if wrap:
+                template.alignment = Alignment(wrap_text=True, vertical="top")
+            if quote:
+                template.quotePrefix = True
+            found = self.cache[key] = _StyledCell(self.ws, template)
+        return found
+
+    def row(self, kinds: Sequence[str], **look: Any) -> list[_StyledCell]:
+        return [self.cell(kind, **look) for kind in kinds]
+
+
+def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Any]], summary: Sequence[Any] | None) -> list[float]:
+    """Column widths estimated from string lengths (capped), so nothing has to be resized by hand."""
+    widths = []
+    for j, col in enumerate(columns):
+        if col.width is not None:
+            width = col.width
+        elif col.kind in FIXED_WIDTHS:
+            width = FIXED_WIDTHS[col.kind]
+        else:
+            longest = max((len(v) for r in rows if type(v := r[j]) is str), default=0)
+            if summary is not None and isinstance(summary[j], str):
+                longest = max(longest, len(summary[j]))
+            if col.kind == "general":
+                longest = max(longest, max((len(str(v)) for r in rows if (v := r[j]) is not None), default=0))
+            width = min(TEXT_WIDTH_CAP, longest + 2)
+        header = min(len(col.header), HEADER_WRAP_AT) + 2
+        widths.append(max(6.0, width, header))
+    return widths
+
+
+def _header_lines(columns: Sequence[Column], widths: Sequence[float]) -> int:
+    return min(4, max((math.ceil(len(c.header) / max(1.0, w - 2)) for c, w in zip(columns, widths, strict=True)),
+                      default=1))
+
+
+def write_tables(tables: Iterable[Table], properties: Properties, out: IO[bytes]) -> None:
+    """Write tables as a finished-looking workbook: bold filled header, frozen panes, autofilter,
+    number formats, fitted widths, colour scales on score columns.
+
+    A table longer than a sheet can hold continues on sheets named "<title> (2)", ...
+    """
+    wb = Workbook(write_only=True)
+    wb.properties.title = properties.title
+    wb.properties.subject = properties.subject or None
+    wb.properties.description = properties.description or None
+    wb.properties.creator = CREATOR
+    wb.properties.lastModifiedBy = CREATOR
+    for table in tables:
+        _write_table(wb, table)
+    wb.save(out)
+
+
+def _new_sheet(wb: Workbook, title: str) -> _Sheet:
+    ws = _Sheet(wb, title)
+    wb._add_sheet(ws)  # create_sheet() cannot make a subclass
+    return ws
+
+
+def _write_table(wb: Workbook, table: Table) -> None:
+    columns = table.columns
+    rows = table.rows
+    if not isinstance(rows, Sequence) and any(c.width is None and c.kind in ("text", "general") for c in columns):
+        rows = list(rows)  # widths are fitted to the content: a stream must give every width instead
+    widths = _widths(columns, rows if isinstance(rows, Sequence) else (), table.summary)
+    kinds = [c.kind for c in columns]
+    last = get_column_letter(len(columns))
+    top = len(table.caption) + (table.groups is not None) + (table.summary is not None)
+    header_row = top + 1
+    capacity = EXCEL_MAX_ROWS - header_row
+    iterator = iter(rows)
+    pending = next(iterator, None)
+    part = 0
+    while part == 0 or pending is not None:
+        part += 1
+        title = table.title if part == 1 else f"{table.title[:25]} ({part})"
+        ws = _new_sheet(wb, title)
+        styles = _Styles(ws)
+        for j, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(j)].width = width
+        ws.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}{header_row + 1}"
+        lines = _header_lines(columns, widths)
+        if lines > 1:
+            ws.row_dimensions[header_row].height = 15 * lines
+        for n, line in enumerate(table.caption):
+            ws.write([line], [styles.cell(font=CAPTION_FONT if n == 0 else NOTE_FONT)])
+        if table.groups is not None:
+            ws.write(list(table.groups), [styles.cell(font=HEADER_FONT, fill=HEADER_FILL)] * len(columns))
+        if table.summary is not None:
+            ws.write(list(table.summary), styles.row(kinds, font=HEADER_FONT))
+        header = []
+        for col, cell in zip(columns, styles.row(["text"] * len(columns), font=HEADER_FONT, fill=HEADER_FILL,
+                                                 border=HEADER_BORDER, wrap=True), strict=True):
+            if col.comment:  # a cell of its own: a comment belongs to one cell
+                cell = _StyledCell(ws, cell)
+                cell.comment = Comment(col.comment, CREATOR, width=320, height=120)
+            header.append(cell)
+        ws.write([c.header for c in columns], header)
+        data = styles.row(kinds)
+        count = 0
+        while pending is not None and count < capacity:
+            ws.write(pending, data)
+            count += 1
+            pending = next(iterator, None)
+        last_row = header_row + max(count, 1)
+        ws.auto_filter.ref = f"A{header_row}:{last}{last_row}"
+        for first, final in _scaled_runs(columns):
+            cols = f"{get_column_letter(first)}{{0}}:{get_column_letter(final)}{{1}}"
+            if count:
+                ws.conditional_formatting.add(cols.format(header_row + 1, last_row), ColorScaleRule(**SCALE))
+            if table.summary is not None:
+                ws.conditional_formatting.add(cols.format(top, top), ColorScaleRule(**SCALE))
+
+
+def _scaled_runs(columns: Sequence[Column]) -> list[tuple[int, int]]:
+    """Runs of adjacent scaled columns of one kind (1-based, inclusive): each gets one colour scale,
+    so that e.g. all criteria of a sheet are coloured against each other, and points apart from shares."""
+    runs: list[tuple[int, int]] = []
+    for j, col in enumerate(columns, 1):
+        if not col.scale:
+            continue
+        if runs and runs[-1][1] == j - 1 and columns[j - 2].kind == col.kind:
+            runs[-1] = (runs[-1][0], j)
+        else:
+            runs.append((j, j))
+    return runs
+
+
+def xlsx_response(write: Callable[[IO[bytes]], None], filename: str) -> Response:
+    """Send a workbook as a download, never cached (it holds results and names).
+
+    The workbook is spooled to disk past SPOOL_BYTES, so that a national export does not sit
+    in memory twice; a smaller one is sent from memory and its spool closed at once.
+    """
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed here or by the response
+    write(out)
+    body: IO[bytes] = out
+    if out.tell() <= SPOOL_BYTES:
+        out.seek(0)
+        body = io.BytesIO(out.read())
+        out.close()
+    body.seek(0)
+    response = send_file(body, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename, etag=False,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the edition workbook: plain data --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CriterionInfo:
+    channel: str
+    id: str
+    question: str
+
+
+class RankingRow(NamedTuple):
+    rank: int | None
+    institution: str
+    category: str
+    """The category's label in the UI language."""
+    city: str
+    region: str
+    points: float | None
+    channel_scores: tuple[float | None, ...]
+    """Per channel of the edition, in Edition.channels order: 0-1, None when not scored."""
+    licensed: bool
+    category_rank: int | None
+    override_reason: str | None
+    failed_checks: str
+    """The licence checks that failed, in plain sentences."""
+
+
+class ChannelRow(NamedTuple):
+    institution: str
+    city: str
+    contact_scores: tuple[float, ...]
+    mean: float | None
+    contacts: int
+    status: str
+
+
+class CriteriaRow(NamedTuple):
+    institution: str
+    city: str
+    category: str
+    shares: tuple[float | None, ...]
+    """Per criterion, in Edition.criteria order: earned / possible, None when nothing applied."""
+
+
+class LicenceRow(NamedTuple):
+    number: str
+    institution: str
+    city: str
+    points: float
+    granted: date
+    valid_until: date
+    status: str
+    revoked_on: date | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Everything the edition workbook shows, as plain values in the UI language."""
+
+    name: str
+    year: int
+    revision: int | None
+    """None: an unpublished preview of the live standings."""
+    published_at: datetime | None
+    threshold: float
+    channels: tuple[ChannelInfo, ...]
+    ranking: Sequence[RankingRow]
+    channel_rows: Mapping[str, Sequence[ChannelRow]]
+    criteria: tuple[CriterionInfo, ...]
+    criteria_rows: Sequence[CriteriaRow]
+    licences: Sequence[LicenceRow]
+    yes: str = "Yes"
+    no: str = "No"
+    generated_at: datetime = field(default_factory=datetime.now)
+    contacts_changed: int = 0
+    """Contacts counted by the revision but not accepted now, or accepted since: the criteria
+    shares (totalled from the answers as they are now) may differ from the revision by these."""
+
+    @property
+    def preview(self) -> bool:
+        return self.revision is None
+
+
+def edition_filename(year: int, revision: int | None) -> str:
+    return f"ranking-{year}-rev{revision}.xlsx" if revision is not None else f"ranking-{year}-preview-unpublished.xlsx"
+
+
+def _edition_caption(edition: Edition) -> str:
+    if edition.preview:
+        return str(_("%(edition)s — UNPUBLISHED PREVIEW of the live standings, %(when)s; not a published result",
+                 edition=edition.name, when=edition.generated_at.strftime("%Y-%m-%d %H:%M")))
+    published = edition.published_at.strftime("%Y-%m-%d") if edition.published_at else ""
+    return str(_("%(edition)s — revision %(number)d, published %(date)s; threshold %(threshold)s points",
+                 edition=edition.name, number=edition.revision or 0, date=published,
+                 threshold=f"{edition.threshold:g}"))
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return math.fsum(present) / len(present) if present else None
+
+
+def edition_tables(edition: Edition) -> list[Table]:
+    """The edition's sheets as plain tables: Ranking, one per channel, Criteria, Criteria summary, Licences."""
+    caption = _edition_caption(edition)
+    tables = [_ranking_table(edition, caption)]
+    for channel in edition.channels:
+        tables.append(_channel_table(edition, channel, caption))
+    if edition.criteria:
+        tables += _criteria_tables(edition, caption)
+    tables.append(_licences_table(edition, caption))
+    return tables
+
+
+def _ranking_table(edition: Edition, caption: str) -> Table:
+    columns = [Column(_("Rank"), "int"), Column(_("Institution")), Column(_("Category")), Column(_("City")),
+               Column(_("Region")), Column(_("Ranking points"), "points", scale=True)]
+    columns += [Column(c.label, "percent", scale=True) for c in edition.channels]
+    columns += [Column(_("Licence")), Column(_("Rank in category"), "int"), Column(_("Override reason")),
+                Column(_("Failed licence checks"))]
+    yes, no = edition.yes, edition.no
+    rows = [(r.rank, r.institution, r.category, r.city, r.region, r.points, *r.channel_scores,
+             yes if r.licensed else no, r.category_rank, r.override_reason, r.failed_checks or None)
+            for r in edition.ranking]
+    return Table("Ranking", columns, rows, caption=[caption], frozen_columns=2)
+
+
+def _channel_table(edition: Edition, channel: ChannelInfo, caption: str) -> Table:
+    found = edition.channel_rows.get(channel.code, ())
+    most = max((len(r.contact_scores) for r in found), default=0) or 1
+    columns = [Column(_("Institution")), Column(_("City"))]
+    columns += [Column(_("Contact %(n)d", n=n), "percent", scale=True) for n in range(1, most + 1)]
+    columns += [Column(_("Channel mean"), "percent", scale=True), Column(_("Contacts"), "int"), Column(_("Status"))]
+    pad = (None,) * most
+    rows = [(r.institution, r.city, *(r.contact_scores + pad)[:most], r.mean, r.contacts, r.status) for r in found]
+    return Table(CHANNEL_SHEETS.get(channel.code, channel.code)[:31], columns, rows,
+                 caption=[caption, _("Channel: %(channel)s. Each contact's score, the channel's mean and the "
+                                     "number of accepted contacts.", channel=channel.label)])
+
+
+def _criteria_tables(edition: Edition, caption: str) -> list[Table]:
+    """The institution x criterion matrix, and the field's view of each criterion.
+
+    A share is earned / possible points summed over the institution's accepted contacts; the
+    field's average is the mean of the institutions' shares (each institution weighs the same).
+    """
+    labels = {c.code: c.label for c in edition.channels}
+    criteria = edition.criteria
+    columns = [Column(_("Institution")), Column(_("City")), Column(_("Category"))]
+    columns += [Column(c.id, "percent", comment=f"{labels.get(c.channel, c.channel)}: {c.question}" if c.question else None,
+                       scale=True, width=max(8, min(len(c.id), 24) + 2)) for c in criteria]
+    groups = ["", "", ""] + [labels.get(c.channel, c.channel) for c in criteria]  # repeated: survives filtering
+    rows = [(r.institution, r.city, r.category, *r.shares) for r in edition.criteria_rows]
+    n = len(criteria)
+    columns_of = [[r.shares[j] for r in edition.criteria_rows] for j in range(n)]
+    averages = [_mean(values) for values in columns_of]
+    notes = [caption]
+    if edition.contacts_changed:
+        notes.append(ngettext("%(num)d contact changed status since this revision: these shares follow the "
+                              "answers as they are now.",
+                              "%(num)d contacts changed status since this revision: these shares follow the "
+                              "answers as they are now.", edition.contacts_changed))
+    matrix = Table("Criteria", columns, rows, groups=groups,
+                   summary=[_("Field average"), None, None, *averages], frozen_columns=1,
+                   caption=[*notes, _("Share of the possible points each institution earned on each criterion, "
+                                      "over its accepted contacts; empty: never applicable. The question is in "
+                                      "each header's note and on the Criteria summary sheet.")])
+    summary_columns = [Column(_("Channel")), Column(_("Criterion")), Column(_("Question"), width=TEXT_WIDTH_CAP),
+                       Column(_("Field average"), "percent", scale=True), Column(_("Lowest"), "percent"),
+                       Column(_("Highest"), "percent"), Column(_("Institutions assessed"), "int")]
+    summary_rows = []
+    for c, values, average in zip(criteria, columns_of, averages, strict=True):
+        present = [v for v in values if v is not None]
+        summary_rows.append((labels.get(c.channel, c.channel), c.id, c.question, average,
+                             min(present) if present else None, max(present) if present else None, len(present)))
+    field = Table("Criteria summary", summary_columns, summary_rows, frozen_columns=2,
+                  caption=[*notes, _("What the field does well and badly: each criterion's average share over "
+                                      "the institutions; sort by the average to see the weakest first.")])
+    return [matrix, field]
+
+
+def _licences_table(edition: Edition, caption: str) -> Table:
+    columns = [Column(_("Certificate number")), Column(_("Institution")), Column(_("City")),
+               Column(_("Points"), "points"), Column(_("Granted"), "date"), Column(_("Valid until"), "date"),
+               Column(_("Status")), Column(_("Revoked on"), "date"), Column(_("Revocation reason"))]
+    return Table("Licences", columns, list(edition.licences), frozen_columns=1,
+                 caption=[caption, _("Licences of the edition as they stand on %(today)s.",
+                                     today=edition.generated_at.strftime("%Y-%m-%d"))])
+
+
+def edition_properties(edition: Edition) -> Properties:
+    if edition.preview:
+        title = _("%(edition)s: ranking — unpublished preview", edition=edition.name)
+    else:
+        title = _("%(edition)s: ranking, revision %(number)d", edition=edition.name, number=edition.revision or 0)
+    return Properties(title=title, subject=_("Ranking and quality licences"), description=_edition_caption(edition))
+
+
+def write_edition(edition: Edition, out: IO[bytes]) -> None:
+    write_tables(edition_tables(edition), edition_properties(edition), out)
+
+
+# --- the edition workbook: loading from the database ----------------------------------------
+
+
+class _Result(NamedTuple):
+    """One institution's result: a revision's frozen row, or the live engine's with overrides applied."""
+
+    institution_id: int
+    category: str
+    points: float | None
+    rank: int | None
+    category_rank: int | None
+    licensed: bool
+    override_reason: str | None
+    reasons: list[list[Any]]
+    channels: dict[str, dict[str, Any]]
+
+
+def _revision_results(revision: Revision) -> list[_Result]:
+    rows = db.session.execute(
+        sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
+                  RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.licensed,
+                  RevisionStanding.override_reason, RevisionStanding.reasons, RevisionStanding.channels)
+        .where(RevisionStanding.revision_id == revision.id).order_by(RevisionStanding.position))
+    return [_Result(*row) for row in rows]
+
+
+def _live_results(campaign: Campaign) -> list[_Result]:
+    """What the next revision would hold: the engine's standings with the organiser's overrides."""
+    standings = services.compute_standings(campaign.id)
+    ratios = {contact_id: earned / possible  # rows of ContactTotal's shape: unpacked by position
+              for contact_id, _i, _c, earned, possible in services.accepted_contact_totals(campaign.id)
+              if possible > 0}
+    overrides = overrides_of(campaign.id)
+    results = []
+    for s in standings:
+        override = overrides.get(s.institution_id)
+        channels = {ch.channel: {"status": ch.status, "score": ch.score, "weight": ch.weight,
+                                 "contacts": len(ch.contact_ids),
+                                 "contact_scores": [ratios[i] for i in ch.contact_ids if i in ratios]}
+                    for ch in s.channels}
+        results.append(_Result(s.institution_id, s.category, s.points, s.rank, s.category_rank,
+                               override.licensed if override is not None else s.licence.granted,
+                               override.reason if override is not None else None,
+                               [list(r) for r in s.licence.reasons], channels))
+    return results
+
+
+def _edition_channels(campaign: Campaign, results: Sequence[_Result]) -> tuple[ChannelInfo, ...]:
+    """The edition's channels in its order, those the results hold (a revision keeps its own)."""
+    present: dict[str, None] = {}
+    for r in results:
+        present.update(dict.fromkeys(r.channels))
+    ordered = [ch.channel for ch in campaign.channels if ch.channel in present]
+    ordered += [code for code in present if code not in ordered]
+    return tuple(ChannelInfo(code, str(CHANNEL_LABELS.get(code, code))) for code in ordered)
+
+
+def _places(ids: Iterable[int], chunk: int = 900) -> dict[int, tuple[str, str, str]]:
+    """Institution id -> (name, city, region); asked in chunks, since old SQLite allows 999 parameters."""
+    wanted = sorted(set(ids))
+    places = {}
+    for start in range(0, len(wanted), chunk):
+        rows = db.session.execute(sa.select(Institution.id, Institution.name, Institution.city, Institution.region)
+                                  .where(Institution.id.in_(wanted[start:start + chunk])))
+        places.update({i: (name, city, region) for i, name, city, region in rows})
+    return places
+
+
+def criterion_totals(campaign_id: int, among: sa.Select[int] | None = None, contacts: Sequence[int] | None = None
+                     ) -> dict[tuple[int, str, str], tuple[float, float]]:
+    """(institution, channel, criterion) -> (earned, possible) over accepted contacts: one grouped aggregate.
+
+    `among` (a select of institution ids) narrows it, e.g. to one category of a revision;
+    `contacts` (a few ids) to exactly these contacts, e.g. those a revision counted for one institution.
+    """
+    query = (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
+                       sa.func.sum(Answer.possible))
+             .join(Answer, Answer.contact_id == Contact.id)
+             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+             .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
+    if among is not None:
+        query = query.where(Contact.institution_id.in_(among.scalar_subquery()))
+    if contacts is not None:
+        query = query.where(Contact.id.in_(list(contacts)))
+    rows = db.session.connection().execute(query)
+    return {(i, ch, crit): (float(earned or 0), float(possible or 0)) for i, ch, crit, earned, possible in rows}
+
+
+def _criteria_of(campaign: Campaign, channels: Sequence[str],
+                 totals: Mapping[tuple[int, str, str], object]) -> tuple[CriterionInfo, ...]:
+    """Criteria of each channel's pinned rubric, in rubric order; criteria answered under
+    another rubric version follow, without a question."""
+    language = lang()
+    pinned = {ch.channel: ch.rubric_hash for ch in campaign.channels}
+    found: dict[str, dict[str, None]] = defaultdict(dict)
+    for _i, channel, criterion in totals:
+        found[channel][criterion] = None
+    infos = []
+    for channel in channels:
+        known: set[str] = set()
+        if channel in pinned:
+            for c in services.rubric_by_hash(pinned[channel]).criteria:
+                infos.append(CriterionInfo(channel, c.id, c.question.get(language)))
+                known.add(c.id)
+        infos += [CriterionInfo(channel, crit, "") for crit in sorted(found.get(channel, {})) if crit not in known]
+    return tuple(infos)
+
+
+def _share(totals: Mapping[tuple[int, str, str], tuple[float, float]], key: tuple[int, str, str]) -> float | None:
+    earned, possible = totals.get(key, (0.0, 0.0))
+    return earned / possible if possible > 0 else None
+
+
+def _licence_rows(campaign_id: int, today: date) -> list[LicenceRow]:
+    rows = db.session.execute(
+        sa.select(Licence.number, Institution.name, Institution.city, Licence.points, Licence.granted_at,
+                  Licence.valid_until, Licence.revoked_at, Licence.revoked_reason)
+        .join(Institution, Institution.id == Licence.institution_id)
+        .where(Licence.campaign_id == campaign_id).order_by(Licence.number))
+    out = []
+    for number, name, city, points, granted, valid_until, revoked_at, reason in rows:
+        if revoked_at is not None:
+            status = _("revoked")
+        elif valid_until < today:
+            status = _("expired")
+        else:
+            status = _("valid")
+        out.append(LicenceRow(number, name, city, points, granted, valid_until, status,
+                              revoked_at.date() if revoked_at else None, reason))
+    return out
+
+
+def _failed_checks(reasons: Sequence[Sequence[Any]]) -> str:
+    return " ".join(describe_reason(reason_of(list(r))) for r in reasons if len(r) > 1 and not r[1])
+
+
+def _counted_contacts(results: Sequence[_Result]) -> set[int] | None:
+    """The contacts a revision counted (None: a revision from before they were recorded)."""
+    counted: set[int] = set()
+    recorded = False
+    for r in results:
+        for channel in r.channels.values():
+            ids = channel.get("contact_ids")
+            if ids is not None:
+                recorded = True
+                counted.update(ids)
+    return counted if recorded else None
+
+
+def _contacts_changed_since(campaign_id: int, results: Sequence[_Result]) -> int:
+    """How many contacts were counted by a revision but are not now, or the other way round."""
+    counted = _counted_contacts(results)
+    if counted is None:
+        return 0
+    now = {contact_id for contact_id, _i, _c, _e, possible in services.accepted_contact_totals(campaign_id)
+           if possible > 0}
+    return len(counted ^ now)
+
+
+def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
+    """An edition's workbook data from a published revision, or (None) a preview of the live standings.
+
+    Names, places and licences are read as they are now. Criteria shares come from one
+    aggregate of the accepted contacts' answers as they are now; when contacts changed status
+    since the revision, the Criteria sheets say how many.
+    """
+    now = datetime.now()
+    results = _revision_results(revision) if revision is not None else _live_results(campaign)
+    channels = _edition_channels(campaign, results)
+    places = _places(r.institution_id for r in results)
+    categories = {code: str(label) for code, label in CATEGORY_LABELS.items()}
+    statuses = {code: str(label) for code, label in CHANNEL_STATUS_LABELS.items()}
+    codes = [c.code for c in channels]
+    ranking, criteria_rows = [], []
+    channel_rows: dict[str, list[ChannelRow]] = {code: [] for code in codes}
+    totals = criterion_totals(campaign.id)
+    criteria = _criteria_of(campaign, codes, totals)
+    for r in results:
+        name, city, region = places.get(r.institution_id, (f"#{r.institution_id}", "", ""))
+        category = categories.get(r.category, r.category)
+        scores = []
+        for code in codes:
+            ch = r.channels.get(code) or {}
+            scores.append(ch.get("score"))
+            channel_rows[code].append(ChannelRow(name, city, tuple(ch.get("contact_scores") or ()), ch.get("score"),
+                                                 int(ch.get("contacts") or 0),
+                                                 statuses.get(ch.get("status", ""), ch.get("status", ""))))
+        ranking.append(RankingRow(r.rank, name, category, city, region, r.points, tuple(scores), r.licensed,
+                                  r.category_rank, r.override_reason, _failed_checks(r.reasons)))
+        criteria_rows.append(CriteriaRow(name, city, category, tuple(
+            _share(totals, (r.institution_id, c.channel, c.id)) for c in criteria)))
+    changed = _contacts_changed_since(campaign.id, results) if revision is not None else 0
+    return Edition(name=campaign.name, year=campaign.year, revision=revision.number if revision else None,
+                   published_at=revision.published_at if revision else None,
+                   threshold=revision.threshold if revision else campaign.threshold, channels=channels,
+                   ranking=ranking, channel_rows=channel_rows, criteria=criteria, criteria_rows=criteria_rows,
+                   licences=_licence_rows(campaign.id, now.date()), yes=_("Yes"), no=_("No"), generated_at=now,
+                   contacts_changed=changed)
+
+
+# --- raw answers for analysts ----------------------------------------------------------------
+
+
+class AnswerRow(NamedTuple):
+    contact_id: int
+    institution: str
+    channel: str
+    rubric_id: str
+    rubric_version: str
+    criterion_id: str
+    value: str | None
+    earned: float
+    possible: float
+    contacted_at: datetime | None
+    auditor: str
+    """The auditor's pseudonym (or "#id" when they have none); never a name or an e-mail."""
+
+
+def answer_rows(campaign_id: int, batch: int = 5000) -> Iterator[AnswerRow]:
+    """Every answer of the edition's accepted contacts, streamed from one Core select."""
+    query = (sa.select(Contact.id, Institution.name, Contact.channel, RubricVersion.rubric_id, RubricVersion.version,
+                       Answer.criterion_id, Answer.value, Answer.earned, Answer.possible, Contact.contacted_at,
+                       User.pseudonym, Contact.auditor_id)
+             .join(Answer, Answer.contact_id == Contact.id)
+             .join(Institution, Institution.id == Contact.institution_id)
+             .join(RubricVersion, RubricVersion.hash == Contact.rubric_hash)
+             .join(User, User.id == Contact.auditor_id)
+             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+             .order_by(Contact.id, Answer.id))
+    result = db.session.connection().execute(query.execution_options(yield_per=batch))
+    for contact, name, channel, rubric, version, criterion, value, earned, possible, at, pseudonym, auditor in result:
+        yield AnswerRow(contact, name, channel, rubric, version, criterion, value, earned, possible, at,
+                        pseudonym or f"#{auditor}")
+
+
+def answers_filename(year: int) -> str:
+    return f"answers-{year}.xlsx"
+
+
+def write_answers(name: str, rows: Iterable[Sequence[Any]], out: IO[bytes]) -> None:
+    """Raw answers, one row per answer, for analysts: no caption, the header in row 1."""
+    columns = [Column(_("Contact"), "int"), Column(_("Institution"), width=50), Column(_("Channel"), width=10),
+               Column(_("Rubric"), width=12), Column(_("Rubric version"), width=10), Column(_("Criterion"), width=24),
+               Column(_("Answer"), width=12), Column(_("Earned"), "general", width=9),
+               Column(_("Possible"), "general", width=9), Column(_("Contacted"), "datetime"),
+               Column(_("Auditor (pseudonym)"), width=12)]
+    write_tables([Table("Answers", columns, rows, frozen_columns=1)],
+                 Properties(title=_("%(edition)s: raw answers", edition=name),
+                            subject=_("Answers of accepted contacts")), out)
+
+
+# --- a director's scorecard ------------------------------------------------------------------
+
+
+class ScorecardChannel(NamedTuple):
+    channel: str
+    score: float | None
+    contacts: int
+    weight: float | None
+    category_average: float | None
+
+
+class ScorecardCriterion(NamedTuple):
+    channel: str
+    criterion_id: str
+    question: str
+    share: float | None
+    category_average: float | None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    edition: str
+    year: int
+    revision: int
+    published_at: datetime
+    institution: str
+    city: str
+    category: str
+    points: float | None
+    rank: int | None
+    ranked: int
+    category_rank: int | None
+    category_ranked: int
+    threshold: float
+    licensed: bool
+    licence_number: str | None
+    licence_valid_until: date | None
+    channels: Sequence[ScorecardChannel]
+    criteria: Sequence[ScorecardCriterion]
+
+
+def scorecard_filename(year: int, revision: int, institution_id: int) -> str:
+    return f"scorecard-{year}-rev{revision}-institution-{institution_id}.xlsx"
+
+
+def load_scorecard(campaign: Campaign, revision: Revision, institution_id: int) -> Scorecard | None:
+    """One institution's row of a revision, next to its category; None if it is not in the revision.
+
+    The institution's criteria shares come from exactly the contacts the revision counted (as
+    on the director's scorecard page); the category average of a criterion is the mean of the
+    category's institutions' shares over their accepted contacts.
+    """
+    results = _revision_results(revision)
+    mine = next((r for r in results if r.institution_id == institution_id), None)
+    if mine is None:
+        return None
+    peers = [r for r in results if r.category == mine.category]
+    name, city, _region = _places([institution_id]).get(institution_id, (f"#{institution_id}", "", ""))
+    channels = _edition_channels(campaign, results)
+    scorecard_channels = []
+    for ch in channels:
+        own = mine.channels.get(ch.code) or {}
+        scorecard_channels.append(ScorecardChannel(
+            ch.label, own.get("score"), int(own.get("contacts") or 0), own.get("weight"),
+            _mean((p.channels.get(ch.code) or {}).get("score") for p in peers)))
+    peer_ids = [p.institution_id for p in peers]
+    totals = criterion_totals(campaign.id, sa.select(RevisionStanding.institution_id).where(
+        RevisionStanding.revision_id == revision.id, RevisionStanding.category == mine.category))
+    counted = _counted_contacts([mine])
+    own_totals = totals if counted is None else criterion_totals(campaign.id, contacts=sorted(counted))
+    labels = {c.code: c.label for c in channels}
+    criteria = []
+    for c in _criteria_of(campaign, [ch.code for ch in channels], totals):
+        criteria.append(ScorecardCriterion(
+            labels.get(c.channel, c.channel), c.id, c.question, _share(own_totals, (institution_id, c.channel, c.id)),
+            _mean(_share(totals, (i, c.channel, c.id)) for i in peer_ids)))
+    licence = db.session.scalar(sa.select(Licence).filter_by(campaign_id=campaign.id, institution_id=institution_id))
+    active = licence is not None and licence.revoked_at is None
+    return Scorecard(
+        edition=campaign.name, year=campaign.year, revision=revision.number, published_at=revision.published_at,
+        institution=name, city=city, category=str(CATEGORY_LABELS.get(mine.category, mine.category)),
+        points=mine.points, rank=mine.rank, ranked=sum(1 for r in results if r.rank is not None),
+        category_rank=mine.category_rank, category_ranked=sum(1 for r in peers if r.rank is not None),
+        threshold=revision.threshold, licensed=mine.licensed,
+        licence_number=licence.number if licence is not None and active else None,
+        licence_valid_until=licence.valid_until if licence is not None and active else None,
+        channels=scorecard_channels, criteria=criteria)
+
+
+def scorecard_tables(card: Scorecard) -> list[Table]:
+    caption = _("%(institution)s, %(city)s — %(edition)s, revision %(number)d published %(date)s",
+                institution=card.institution, city=card.city, edition=card.edition, number=card.revision,
+                date=card.published_at.strftime("%Y-%m-%d"))
+    yes, no = _("Yes"), _("No")
+    summary = [
+        (_("Institution"), card.institution), (_("City"), card.city), (_("Category"), card.category),
+        (_("Ranking points"), card.points), (_("Threshold"), card.threshold),
+        (_("Rank"), f"{card.rank} / {card.ranked}" if card.rank is not None else None),
+        (_("Rank in category"),
+         f"{card.category_rank} / {card.category_ranked}" if card.category_rank is not None else None),
+        (_("Licence"), yes if card.licensed else no),
+        (_("Certificate number"), card.licence_number),
+        (_("Valid until"), card.licence_valid_until.isoformat() if card.licence_valid_until else None),
+    ]
+    channel_columns = [Column(_("Channel")), Column(_("Score"), "percent", scale=True), Column(_("Contacts"), "int"),
+                       Column(_("Weight in the score"), "percent"), Column(_("Category average"), "percent")]
+    criteria_columns = [Column(_("Channel")), Column(_("Criterion")), Column(_("Question"), width=TEXT_WIDTH_CAP),
+                        Column(_("Your share"), "percent", scale=True),
+                        Column(_("Category average"), "percent", scale=True),
+                        Column(_("Difference"), "delta")]
+    criteria_rows = [(c.channel, c.criterion_id, c.question, c.share, c.category_average,
+                      c.share - c.category_average if c.share is not None and c.category_average is not None else None)
+                     for c in card.criteria]
+    return [
+        Table("Summary", [Column(_("Item")), Column(_("Value"), "general")], summary, caption=[caption]),
+        Table("Channels", channel_columns, list(card.channels), caption=[caption]),
+        Table("Criteria", criteria_columns, criteria_rows, caption=[caption, _(
+            "Share of the possible points earned on each criterion over the accepted contacts, next to the "
+            "average of the institutions of the same category.")], frozen_columns=2),
+    ]
+
+
+def write_scorecard(card: Scorecard, out: IO[bytes]) -> None:
+    write_tables(scorecard_tables(card), Properties(
+        title=_("%(institution)s: scorecard, %(edition)s", institution=card.institution, edition=card.edition),
+        subject=_("Scorecard")), out)

@@ -1,0 +1,258 @@
+"""Planning the fieldwork: who contacts which institution, by which channel, about what.
+
+plan() is pure: it spreads the contacts still missing over the auditors, always to the
+least loaded auditor who has no declared conflict with the institution (its own id or its
+town) and, where possible, has not been given that institution already; each contact gets a
+scenario of its channel and category that the institution has not been asked about in the
+edition. The database side (what exists, saving the plan, moving an assignment) is below it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from . import accounts, journal
+from .errors import N_, RuleError
+from .extensions import db
+from .models import Assignment, Campaign, Contact, Institution, Scenario, User
+
+# --- the pure planner ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    institution_id: int
+    category: str
+    city: str
+    channels: frozenset[str]
+    """Channels the institution offers."""
+
+
+@dataclass(frozen=True)
+class AuditorSlot:
+    auditor_id: int
+    blocked_institutions: frozenset[int] = frozenset()
+    blocked_cities: frozenset[str] = frozenset()
+    """Lower-cased town names."""
+
+    def may_audit(self, target: Target) -> bool:
+        return target.institution_id not in self.blocked_institutions and \
+            target.city.strip().lower() not in self.blocked_cities
+
+
+@dataclass(frozen=True)
+class ScenarioOption:
+    scenario_id: int
+    channel: str
+    category: str | None
+    """None: any category."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Existing:
+    """An assignment already planned in the edition."""
+
+    institution_id: int
+    channel: str
+    auditor_id: int
+    scenario_id: int | None
+
+
+@dataclass(frozen=True)
+class Planned:
+    institution_id: int
+    channel: str
+    auditor_id: int
+    scenario_id: int | None
+    scenario: str
+
+
+@dataclass(frozen=True)
+class Unplanned:
+    institution_id: int
+    channel: str
+    reason: str
+    """"no_auditor": every auditor has a conflict with it."""
+
+
+@dataclass
+class Plan:
+    planned: list[Planned] = field(default_factory=list)
+    unplanned: list[Unplanned] = field(default_factory=list)
+    without_scenario: int = 0
+    """Contacts planned with no fresh scenario left for their institution (the text is empty)."""
+
+    def load(self) -> Counter[int]:
+        return Counter(p.auditor_id for p in self.planned)
+
+
+def plan(targets: Sequence[Target], contacts_per_channel: Mapping[str, int], auditors: Sequence[AuditorSlot],
+         existing: Sequence[Existing] = (), scenarios: Sequence[ScenarioOption] = ()) -> Plan:
+    """The assignments still needed for every target to have N contacts per channel it offers.
+
+    Deterministic: the same inputs give the same plan (ties go to the lower id).
+    """
+    result = Plan()
+    load: Counter[int] = Counter({a.auditor_id: 0 for a in auditors})
+    load.update(e.auditor_id for e in existing if e.auditor_id in load)
+    have: Counter[tuple[int, str]] = Counter((e.institution_id, e.channel) for e in existing)
+    given: dict[int, set[int]] = defaultdict(set)  # institution -> auditors already sent there
+    asked: dict[int, set[int]] = defaultdict(set)  # institution -> scenarios already used there
+    for e in existing:
+        given[e.institution_id].add(e.auditor_id)
+        if e.scenario_id is not None:
+            asked[e.institution_id].add(e.scenario_id)
+    scenario_use: Counter[int] = Counter(e.scenario_id for e in existing if e.scenario_id is not None)
+    by_channel: dict[str, list[ScenarioOption]] = defaultdict(list)
+    for s in sorted(scenarios, key=lambda s: s.scenario_id):
+        by_channel[s.channel].append(s)
+
+    for target in sorted(targets, key=lambda t: t.institution_id):
+        allowed = [a for a in auditors if a.may_audit(target)]
+        for channel, wanted in sorted(contacts_per_channel.items()):
+            if channel not in target.channels:
+                continue
+            for _ in range(max(0, wanted - have[(target.institution_id, channel)])):
+                if not allowed:
+                    result.unplanned.append(Unplanned(target.institution_id, channel, "no_auditor"))
+                    continue
+                # least loaded; a fresh pair of eyes for the institution before a repeat visitor
+                auditor = min(allowed, key=lambda a: (a.auditor_id in given[target.institution_id],
+                                                      load[a.auditor_id], a.auditor_id))
+                fresh = [s for s in by_channel[channel] if s.category in (None, target.category)
+                         and s.scenario_id not in asked[target.institution_id]]
+                scenario = min(fresh, key=lambda s: (scenario_use[s.scenario_id], s.category is None,
+                                                     s.scenario_id)) if fresh else None
+                if scenario is None:
+                    result.without_scenario += 1
+                else:
+                    asked[target.institution_id].add(scenario.scenario_id)
+                    scenario_use[scenario.scenario_id] += 1
+                load[auditor.auditor_id] += 1
+                given[target.institution_id].add(auditor.auditor_id)
+                result.planned.append(Planned(target.institution_id, channel, auditor.auditor_id,
+                                              scenario.scenario_id if scenario else None,
+                                              scenario.text if scenario else ""))
+    return result
+
+
+# --- the database side ---------------------------------------------------------------------
+
+
+class PlanningError(RuleError):
+    """A planning action the rules refuse; the message says why."""
+
+
+def auditor_slots() -> list[AuditorSlot]:
+    """Every active auditor with their declared conflicts."""
+    conflicts = accounts.conflicts_by_auditor()
+    auditors = db.session.scalars(sa.select(User.id).where(User.role == "auditor", User.active == sa.true())
+                                  .order_by(User.id))
+    return [AuditorSlot(a, *conflicts.get(a, (frozenset(), frozenset()))) for a in auditors]
+
+
+def plan_edition(campaign: Campaign, contacts_per_channel: Mapping[str, int],
+                 institution_ids: Sequence[int] | None = None) -> Plan:
+    """Plan what is missing for the given institutions (default: those already in the edition)."""
+    channels = {ch.channel for ch in campaign.channels}
+    wanted = {ch: n for ch, n in contacts_per_channel.items() if ch in channels and n > 0}
+    existing = [Existing(*row) for row in db.session.execute(
+        sa.select(Assignment.institution_id, Assignment.channel, Assignment.auditor_id, Assignment.scenario_id)
+        .where(Assignment.campaign_id == campaign.id))]
+    if institution_ids is None:
+        institution_ids = sorted({e.institution_id for e in existing})
+    targets = [Target(i.id, i.category, i.city, frozenset(i.channels or ())) for i in db.session.scalars(
+        sa.select(Institution).where(Institution.id.in_(institution_ids)))]
+    scenarios = [ScenarioOption(s.id, s.channel, s.category, s.text) for s in db.session.scalars(
+        sa.select(Scenario).where(Scenario.active == sa.true(), Scenario.channel.in_(wanted)))]
+    return plan(targets, wanted, auditor_slots(), existing, scenarios)
+
+
+def save_plan(campaign: Campaign, result: Plan, actor: User) -> list[Assignment]:
+    rows = [Assignment(campaign_id=campaign.id, institution_id=p.institution_id, channel=p.channel,
+                       auditor_id=p.auditor_id, scenario_id=p.scenario_id, scenario=p.scenario,
+                       due_start=campaign.fieldwork_start, due_end=campaign.fieldwork_end)
+            for p in result.planned]
+    db.session.add_all(rows)
+    db.session.flush()
+    journal.record("assignments_planned", actor=actor, object_type="campaign", object_id=campaign.id,
+                   campaign_id=campaign.id, count=len(rows))
+    return rows
+
+
+def move_assignment(assignment: Assignment, auditor: User, actor: User) -> None:
+    """Give an assignment to another auditor, before its contact has been started."""
+    if auditor.role != "auditor" or not auditor.active:
+        raise PlanningError(N_("Assignments go to active auditors only."))
+    started = db.session.scalar(sa.select(Contact.id).where(Contact.assignment_id == assignment.id))
+    if started is not None:
+        raise PlanningError(N_("The auditor has already started this contact; it cannot move."))
+    slot = next((s for s in auditor_slots() if s.auditor_id == auditor.id), None)
+    institution = assignment.institution
+    if slot is None or not slot.may_audit(Target(institution.id, institution.category, institution.city,
+                                                 frozenset(institution.channels or ()))):
+        raise PlanningError(N_("This auditor declared a conflict with the institution."))
+    before = assignment.auditor_id
+    assignment.auditor_id = auditor.id
+    journal.record("assignment_moved", actor=actor, object_type="assignment", object_id=assignment.id,
+                   campaign_id=assignment.campaign_id, before=before, after=auditor.id)
+    db.session.flush()
+
+
+# --- the progress board ----------------------------------------------------------------------
+
+PROGRESS_STATES = ("planned", "draft", "submitted", "returned", "accepted")
+
+
+@dataclass
+class Cell:
+    """One institution × channel of the progress board."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    late: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class Board:
+    channels: list[str]
+    rows: list[tuple[Institution, dict[str, Cell]]]
+    totals: Counter[str]
+    late: int
+
+
+def progress(campaign: Campaign, today: date | None = None) -> Board:
+    """Institutions × channels: assignments by state of their contact, and those past due.
+
+    A contact is late when its window has closed and it has not been submitted (or was returned).
+    """
+    today = today or date.today()
+    rows = db.session.execute(
+        sa.select(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end,
+                  sa.func.count())
+        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+        .where(Assignment.campaign_id == campaign.id)
+        .group_by(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end))
+    cells: dict[int, dict[str, Cell]] = defaultdict(dict)
+    totals: Counter[str] = Counter()
+    late = 0
+    for institution_id, channel, status, due_end, count in rows:
+        state = status or "planned"
+        cell = cells[institution_id].setdefault(channel, Cell())
+        cell.counts[state] += count
+        totals[state] += count
+        if due_end is not None and due_end < today and state in ("planned", "draft", "returned"):
+            cell.late += count
+            late += count
+    institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(cells))
+                                      .order_by(Institution.name)).all()
+    return Board([ch.channel for ch in campaign.channels], [(i, cells[i.id]) for i in institutions], totals, late)

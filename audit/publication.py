@@ -1,0 +1,215 @@
+"""Publishing an edition: frozen revisions of the ranking, licence decisions and overrides.
+
+A published ranking never changes silently. publish() freezes the engine's standings, with
+the organiser's overrides applied, as the next numbered revision; licences follow the
+newest revision (granted, or revoked with the revision named as the reason); every step is
+written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from . import journal, scoring, services
+from .errors import N_, RuleError
+from .extensions import db
+from .models import Campaign, Licence, LicenceOverride, Revision, RevisionStanding, User, utcnow
+
+LICENCE_VALIDITY = timedelta(days=365)
+"""A licence holds for a year from its grant: until the next edition's results."""
+
+PUBLISHABLE_STATUSES = ("review", "published")
+
+
+class PublicationError(RuleError):
+    """A publication or an override the rules refuse; the message says why."""
+
+
+# --- overrides ---------------------------------------------------------------------------
+
+
+def overrides_of(campaign_id: int) -> dict[int, LicenceOverride]:
+    """Institution id -> the organiser's override of its licence decision."""
+    rows = db.session.scalars(sa.select(LicenceOverride).filter_by(campaign_id=campaign_id))
+    return {o.institution_id: o for o in rows}
+
+
+def set_override(campaign: Campaign, institution_id: int, licensed: bool | None, reason: str,
+                 actor: User) -> None:
+    """Decide a licence against the engine (or, with None, go back to the engine's decision).
+
+    A written reason is required either way; the decision reaches a published ranking only
+    through the next revision.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise PublicationError(N_("An override needs a written reason."))
+    existing = db.session.get(LicenceOverride, (campaign.id, institution_id))
+    before = None if existing is None else existing.licensed
+    if licensed is None:
+        if existing is not None:
+            db.session.delete(existing)
+    elif existing is None:
+        db.session.add(LicenceOverride(campaign_id=campaign.id, institution_id=institution_id, licensed=licensed,
+                                       reason=reason, decided_by_id=actor.id))
+    else:
+        existing.licensed, existing.reason, existing.decided_by_id, existing.decided_at = (
+            licensed, reason, actor.id, utcnow())
+    journal.record("licence_override" if licensed is not None else "licence_override_removed", actor=actor,
+                   object_type="institution", object_id=institution_id, campaign_id=campaign.id, reason=reason,
+                   before=before, after=licensed)
+    db.session.flush()
+
+
+# --- revisions ---------------------------------------------------------------------------
+
+
+def revisions_of(campaign_id: int) -> list[Revision]:
+    """Every published revision of an edition, newest first."""
+    return list(db.session.scalars(
+        sa.select(Revision).filter_by(campaign_id=campaign_id).order_by(Revision.number.desc())))
+
+
+def latest_revision(campaign_id: int) -> Revision | None:
+    return db.session.scalar(
+        sa.select(Revision).filter_by(campaign_id=campaign_id).order_by(Revision.number.desc()).limit(1))
+
+
+def revision_of(campaign_id: int, number: int) -> Revision | None:
+    return db.session.scalar(sa.select(Revision).filter_by(campaign_id=campaign_id, number=number))
+
+
+def _reasons(decision: scoring.LicenceDecision) -> list[list[object]]:
+    """The engine's reasons as JSON: [code, passed, channel, criterion, contact, value, required]."""
+    return [list(r) for r in decision.reasons]
+
+
+def counted_contacts(campaign_id: int, institution_id: int) -> set[int]:
+    """Contacts the newest published revision counted for the institution."""
+    revision = latest_revision(campaign_id)
+    if revision is None:
+        return set()
+    row = db.session.get(RevisionStanding, (revision.id, institution_id))
+    return {i for ch in (row.channels if row else {}).values() for i in ch.get("contact_ids", [])}
+
+
+def reason_of(row: list[object]) -> scoring.Reason:
+    """A stored reason back as the engine's record (for describe_reason)."""
+    return scoring.Reason(*row)  # type: ignore[arg-type]
+
+
+def _channels(standing: scoring.Standing, contact_ratios: dict[int, float]) -> dict[str, dict[str, object]]:
+    return {
+        ch.channel: {"status": ch.status, "score": ch.score, "weight": ch.weight, "contacts": len(ch.contact_ids),
+                     "contact_ids": list(ch.contact_ids),
+                     "contact_scores": [contact_ratios[i] for i in ch.contact_ids if i in contact_ratios]}
+        for ch in standing.channels
+    }
+
+
+def publish(campaign: Campaign, actor: User, note: str = "") -> Revision:
+    """Freeze the edition's current standings as its next revision and bring licences in line."""
+    if campaign.status not in PUBLISHABLE_STATUSES:
+        raise PublicationError(N_("Only an edition in review or already published can be published."))
+    standings = services.compute_standings(campaign.id)
+    if not any(s.points is not None for s in standings):
+        raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
+    contact_ratios = {contact_id: earned / possible  # rows of ContactTotal's shape, unpacked by position
+                      for contact_id, _, _, earned, possible in services.accepted_contact_totals(campaign.id)
+                      if possible > 0}
+    overrides = overrides_of(campaign.id)
+    previous = latest_revision(campaign.id)
+    revision = Revision(campaign_id=campaign.id, number=(previous.number + 1) if previous else 1,
+                        published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold)
+    for position, s in enumerate(standings):
+        override = overrides.get(s.institution_id)
+        revision.standings.append(RevisionStanding(
+            institution_id=s.institution_id, position=position, category=s.category, points=s.points,
+            rank=s.rank, category_rank=s.category_rank, engine_licensed=s.licence.granted,
+            licensed=override.licensed if override is not None else s.licence.granted,
+            override_reason=override.reason if override is not None else None,
+            reasons=_reasons(s.licence), channels=_channels(s, contact_ratios)))
+    db.session.add(revision)
+    campaign.status = "published"
+    db.session.flush()
+    journal.record("publish", actor=actor, object_type="revision", object_id=revision.id, campaign_id=campaign.id,
+                   reason=revision.note, number=revision.number, institutions=len(standings))
+    _bring_licences_in_line(campaign, revision, actor)
+    db.session.flush()
+    return revision
+
+
+def _bring_licences_in_line(campaign: Campaign, revision: Revision, actor: User) -> None:
+    licences = {lic.institution_id: lic for lic in db.session.scalars(
+        sa.select(Licence).filter_by(campaign_id=campaign.id))}
+    today = date.today()
+    serial = len(licences)
+    for row in revision.standings:
+        licence = licences.get(row.institution_id)
+        if row.licensed and licence is None:
+            serial += 1
+            licence = Licence(campaign_id=campaign.id, institution_id=row.institution_id,
+                              number=certificate_number(campaign, serial), points=row.points or 0.0,
+                              granted_at=today, valid_until=today + LICENCE_VALIDITY)
+            db.session.add(licence)
+            db.session.flush()
+            journal.record("licence_granted", actor=actor, object_type="licence", object_id=licence.id,
+                           campaign_id=campaign.id, reason=row.override_reason, number=licence.number,
+                           revision=revision.number, points=row.points)
+        elif row.licensed and licence is not None and licence.revoked_at is not None:
+            licence.revoked_at, licence.revoked_reason, licence.points = None, None, row.points or 0.0
+            journal.record("licence_restored", actor=actor, object_type="licence", object_id=licence.id,
+                           campaign_id=campaign.id, reason=row.override_reason, number=licence.number,
+                           revision=revision.number)
+        elif row.licensed and licence is not None and licence.points != row.points:
+            journal.record("licence_points_changed", actor=actor, object_type="licence", object_id=licence.id,
+                           campaign_id=campaign.id, before=licence.points, after=row.points, revision=revision.number)
+            licence.points = row.points or 0.0
+        elif not row.licensed and licence is not None and licence.revoked_at is None:
+            licence.revoked_at = utcnow()
+            licence.revoked_reason = row.override_reason or f"revision {revision.number}"
+            journal.record("licence_revoked", actor=actor, object_type="licence", object_id=licence.id,
+                           campaign_id=campaign.id, reason=licence.revoked_reason, number=licence.number,
+                           revision=revision.number)
+
+
+def certificate_number(campaign: Campaign, serial: int) -> str:
+    return f"AZ-{campaign.year}-{campaign.id:03d}-{serial:04d}"
+
+
+# --- what changed since publication ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """An institution whose current result (points, rank, licence, contacts behind them) differs
+    from the newest published revision."""
+
+    institution_id: int
+    published_points: float | None
+    current_points: float | None
+    published_licensed: bool | None
+    current_licensed: bool
+
+
+def pending_changes(campaign_id: int) -> list[PendingChange]:
+    """What the next revision would change; empty when the published ranking is current."""
+    revision = latest_revision(campaign_id)
+    if revision is None:
+        return []
+    published = {r.institution_id: r for r in revision.standings}
+    overrides = overrides_of(campaign_id)
+    changes = []
+    for s in services.compute_standings(campaign_id):
+        override = overrides.get(s.institution_id)
+        licensed = override.licensed if override is not None else s.licence.granted
+        row = published.get(s.institution_id)
+        contacts = {ch.channel: len(ch.contact_ids) for ch in s.channels}
+        if row is None or row.points != s.points or row.licensed != licensed or row.rank != s.rank or \
+                contacts != {ch: v.get("contacts") for ch, v in row.channels.items()}:
+            changes.append(PendingChange(s.institution_id, row.points if row else None, s.points,
+                                         row.licensed if row else None, licensed))
+    return changes

@@ -1,0 +1,17 @@
+"""The organiser's console: one blueprint, one module per part of running an edition.
+
+editions     campaigns: set-up, ranking, explanations, publication, revisions, licence overrides
+planning     scenarios, assignments, the progress board
+review       the review queue: accept, return, correct with a reason
+institutions institutions, and their import from Excel
+people       auditors, directors, organisers; invitations; auditors' conflicts
+exports      the edition's Excel workbook and raw answers
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+from . import editions, exports, institutions, people, planning, review  # noqa: E402, F401 - registers the routes

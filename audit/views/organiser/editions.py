@@ -1,0 +1,219 @@
+"""Editions: set-up, stages, ranking, explanations, publication, revisions, overrides, log."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ... import editions, journal, publication, services
+from ...errors import describe
+from ...extensions import db
+from ...forms import ActionForm, DirectorAccessForm, EditionForm, OverrideForm, PublishForm
+from ...models import Campaign, Contact, Institution, LicenceOverride, User
+from ...rubrics import CHANNELS, Rubric
+from ...security import role_required
+from . import bp
+
+
+@bp.get("/")
+@role_required("organiser")
+def home() -> str:
+    campaigns = db.session.scalars(sa.select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())).all()
+    return render_template("organiser/home.html", campaigns=campaigns)
+
+
+# --- set-up --------------------------------------------------------------------------------
+
+
+def _rubric_choices(form: EditionForm) -> dict[str, Rubric]:
+    """Fill each channel's rubric choices from the rubrics directory; hash -> rubric."""
+    found = editions.available_rubrics(current_app.config["RUBRICS_DIR"])
+    by_hash: dict[str, Rubric] = {}
+    for channel in CHANNELS:
+        sub = getattr(form, channel)
+        sub.rubric.choices = [SelectChoice(r.hash, f"{r.id} {r.version} · {r.title.get('pl')}")
+                              for r in found.get(channel, [])]
+        by_hash.update((r.hash, r) for r in found.get(channel, []))
+    return by_hash
+
+
+def _setup_of(form: EditionForm) -> editions.EditionSetup:
+    channels = [editions.ChannelSetup(ch, sub.rubric.data, 1.0 if sub.weight.data is None else sub.weight.data,
+                                      1 if sub.min_contacts.data is None else sub.min_contacts.data)
+                for ch in CHANNELS if (sub := getattr(form, ch)).enabled.data]
+    return editions.EditionSetup(form.name.data, form.year.data, form.threshold.data, form.missing_channel.data,
+                                 form.fieldwork_start.data, form.fieldwork_end.data, channels)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def edit_edition(campaign_id: int | None = None) -> Response | str:
+    campaign = db.get_or_404(Campaign, campaign_id) if campaign_id is not None else None
+    form = EditionForm(obj=campaign)
+    rubrics = _rubric_choices(form)
+    if request.method == "GET":
+        current = {ch.channel: ch for ch in campaign.channels} if campaign else {}
+        for channel in CHANNELS:
+            sub, row = getattr(form, channel), current.get(channel)
+            sub.enabled.data = row is not None or campaign is None
+            if row is not None:
+                sub.rubric.data, sub.weight.data, sub.min_contacts.data = row.rubric_hash, row.weight, row.min_contacts
+    if form.validate_on_submit():
+        unknown = [ch for ch in CHANNELS if getattr(form, ch).enabled.data and getattr(form, ch).rubric.data not in rubrics]
+        if unknown:
+            flash(_("Choose a rubric for every audited channel."), "error")
+        else:
+            try:
+                campaign = editions.save_edition(campaign, _setup_of(form), rubrics, current_user)
+            except editions.EditionError as error:
+                db.session.rollback()
+                flash(describe(error), "error")
+            else:
+                db.session.commit()
+                flash(_("The edition is saved."), "success")
+                return redirect(url_for("organiser.edition", campaign_id=campaign.id))
+    return render_template("organiser/edition_form.html", form=form, campaign=campaign, channels=CHANNELS)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@role_required("organiser")
+def edition(campaign_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    counts = dict(db.session.execute(sa.select(Contact.status, sa.func.count()).where(
+        Contact.campaign_id == campaign_id).group_by(Contact.status)).all())
+    return render_template(
+        "organiser/edition.html", campaign=campaign, counts=counts, action=ActionForm(),
+        publish_form=PublishForm(), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
+        pending=publication.pending_changes(campaign_id), overrides=publication.overrides_of(campaign_id),
+        next_status=editions.NEXT_STATUS.get(campaign.status))
+
+
+@bp.post("/campaigns/<int:campaign_id>/advance")
+@role_required("organiser")
+def advance(campaign_id: int) -> Response:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if ActionForm().validate_on_submit():
+        try:
+            editions.advance(campaign, current_user)
+        except editions.EditionError as error:
+            db.session.rollback()
+            flash(describe(error), "error")
+        else:
+            db.session.commit()
+    return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/director-access")
+@role_required("organiser")
+def director_access(campaign_id: int) -> Response:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = DirectorAccessForm()
+    if form.validate_on_submit():
+        try:
+            editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
+                                         current_user)
+        except editions.EditionError as error:
+            db.session.rollback()
+            flash(describe(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+    return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+
+
+# --- ranking, explanation, overrides -------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/ranking")
+@role_required("organiser")
+def ranking(campaign_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    category = request.args.get("category") or None
+    standings = [s for s in services.compute_standings(campaign_id) if category in (None, s.category)]
+    names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
+        Institution.id.in_([s.institution_id for s in standings])))}
+    return render_template("organiser/ranking.html", campaign=campaign, standings=standings,
+                           institutions=names, category=category, overrides=publication.overrides_of(campaign_id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/institutions/<int:institution_id>")
+@role_required("organiser")
+def explanation(campaign_id: int, institution_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    report = services.explain_institution(campaign_id, institution_id)
+    if report is None:
+        abort(404)
+    override = db.session.get(LicenceOverride, (campaign_id, institution_id))
+    form = OverrideForm(decision="engine" if override is None else ("grant" if override.licensed else "refuse"))
+    return render_template("organiser/explanation.html", campaign=campaign, report=report, override=override,
+                           override_form=form, history=[e for e in journal.history("institution", institution_id) if e.campaign_id == campaign_id])
+
+
+@bp.post("/campaigns/<int:campaign_id>/institutions/<int:institution_id>/override")
+@role_required("organiser")
+def override(campaign_id: int, institution_id: int) -> Response:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    db.get_or_404(Institution, institution_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        flash(_("An override needs a decision and a written reason."), "error")
+    elif campaign.status == "draft":
+        flash(_("Licences are decided after the fieldwork."), "error")
+    else:
+        decision = {"engine": None, "grant": True, "refuse": False}[form.decision.data]
+        publication.set_override(campaign, institution_id, decision, form.reason.data, current_user)
+        db.session.commit()
+        flash(_("The decision is recorded; it reaches the published ranking with the next revision.")
+              if campaign.status == "published" else _("The decision is recorded."), "success")
+    return redirect(url_for("organiser.explanation", campaign_id=campaign_id, institution_id=institution_id))
+
+
+# --- publication ---------------------------------------------------------------------------
+
+
+@bp.post("/campaigns/<int:campaign_id>/publish")
+@role_required("organiser")
+def publish(campaign_id: int) -> Response:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        flash(_("Say what this revision publishes."), "error")
+        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    try:
+        revision = publication.publish(campaign, current_user, form.note.data)
+        db.session.commit()
+    except publication.PublicationError as error:
+        db.session.rollback()
+        flash(describe(error), "error")
+        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    except sa.exc.IntegrityError:  # another organiser published the same revision number first
+        db.session.rollback()
+        flash(_("Another organiser published at the same moment; check the revisions and publish again if needed."),
+              "error")
+        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    flash(_("Revision %(n)s is published.", n=revision.number), "success")
+    return redirect(url_for("organiser.revision", campaign_id=campaign_id, number=revision.number))
+
+
+@bp.get("/campaigns/<int:campaign_id>/revisions/<int:number>")
+@role_required("organiser")
+def revision(campaign_id: int, number: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    rev = publication.revision_of(campaign_id, number)
+    if rev is None:
+        abort(404)
+    author = db.session.get(User, rev.published_by_id) if rev.published_by_id else None
+    return render_template("organiser/revision.html", campaign=campaign, revision=rev,
+                           revisions=publication.revisions_of(campaign_id), revision_author=author.name if author else None)
+
+
+@bp.get("/campaigns/<int:campaign_id>/log")
+@role_required("organiser")
+def log(campaign_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    return render_template("organiser/log.html", campaign=campaign, events=journal.campaign_log(campaign_id))

@@ -1,0 +1,260 @@
+"""Institutions: the list, adding and editing one, and importing many from an Excel file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale, gettext, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from ... import institution_import as importer
+from ...extensions import db
+from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
+from ...models import CATEGORIES, Institution
+from ...rubrics import CHANNELS
+from ...security import role_required
+from . import bp
+
+PAGE_SIZE = 100
+PROBLEMS_SHOWN = 2000
+"""A preview lists at most this many problems; a file with more has a systematic fault anyway."""
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (one per choice) instead of a multiple select."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
+    category = SelectField(_l("Category"), choices=[], validators=[InputRequired()])
+    city = StringField(_l("Town or city"), validators=[DataRequired(), Length(max=120)])
+    region = StringField(_l("Region"), validators=[DataRequired(), Length(max=120)])
+    channels = MultiCheckboxField(_l("Channels offered"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES]
+        self.channels.choices = [(c, str(CHANNEL_LABELS[c])) for c in CHANNELS]
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Excel file (.xlsx)"), validators=[FileRequired(_l("Choose the file to import."))])
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField(validators=[InputRequired()])
+
+
+# --- the database side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstitutionData:
+    name: str
+    category: str
+    city: str
+    region: str
+    channels: tuple[str, ...]
+
+
+def existing_keys() -> set[tuple[str, str]]:
+    """Every stored institution as (name, town) in the form duplicates are compared in.
+
+    Compared in Python, not SQL: SQLite's lower() leaves Polish letters (Ł, Ś, Ż...) as they are.
+    """
+    return {(importer.normalise(n), importer.normalise(c))
+            for n, c in db.session.execute(sa.select(Institution.name, Institution.city))}
+
+
+def same_institution(name: str, city: str, except_id: int | None = None) -> Institution | None:
+    """The stored institution with this name and town (ignoring case and spaces), if any."""
+    key = (importer.normalise(name), importer.normalise(city))
+    for institution in db.session.scalars(sa.select(Institution).where(Institution.id != (except_id or 0))):
+        if (importer.normalise(institution.name), importer.normalise(institution.city)) == key:
+            return institution
+    return None
+
+
+def save_institution(institution: Institution | None, data: InstitutionData) -> Institution:
+    """Create or change one institution (flush only); the caller has checked for a duplicate."""
+    if institution is None:
+        institution = Institution()
+        db.session.add(institution)
+    institution.name, institution.category = importer.clean(data.name), data.category
+    institution.city, institution.region = importer.clean(data.city), importer.clean(data.region)
+    institution.channels = [c for c in CHANNELS if c in data.channels]
+    db.session.flush()
+    return institution
+
+
+def add_imported(rows: tuple[importer.InstitutionRow, ...]) -> int:
+    """Write checked rows (flush only: the caller commits them all at once, or none)."""
+    db.session.add_all(Institution(name=r.name, category=r.category, city=r.city, region=r.region,
+                                   channels=list(r.channels)) for r in rows)
+    db.session.flush()
+    return len(rows)
+
+
+def vocabulary() -> importer.Vocabulary:
+    """Category and channel codes with their Polish and English labels, as the import accepts them."""
+    return importer.Vocabulary.of(
+        {code: _both_languages(label) for code, label in CATEGORY_LABELS.items()},
+        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()})
+
+
+def _both_languages(label: object) -> tuple[str, str]:
+    """A lazy label in Polish and in English."""
+    with force_locale("pl"):
+        polish = str(label)
+    with force_locale("en"):
+        english = str(label)
+    return polish, english
+
+
+def _imports_dir() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+def _describe(problem: importer.Problem) -> str:
+    return gettext(problem.message, **problem.params)
+
+
+# --- list, add, edit -----------------------------------------------------------------------
+
+
+@bp.get("/institutions")
+@role_required("organiser")
+def institutions() -> str:
+    q, category, region = (request.args.get(k, "").strip() for k in ("q", "category", "region"))
+    query = sa.select(Institution).order_by(Institution.city, Institution.name)
+    if category in CATEGORIES:
+        query = query.where(Institution.category == category)
+    if region:
+        query = query.where(Institution.region == region)
+    found = list(db.session.scalars(query))
+    if q:  # in Python: case-insensitive for Polish letters on SQLite too
+        needle = importer.normalise(q)
+        found = [i for i in found if needle in importer.normalise(i.name) or needle in importer.normalise(i.city)]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max((len(found) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(page, pages)
+    regions = db.session.scalars(sa.select(Institution.region).distinct().order_by(Institution.region)).all()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Institution))
+    return render_template(
+        "organiser/institutions.html", institutions=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
+        count=len(found), total=total, page=page, pages=pages, q=q, category=category, region=region,
+        regions=regions)
+
+
+@bp.route("/institutions/new", methods=["GET", "POST"])
+@bp.route("/institutions/<int:institution_id>/edit", methods=["GET", "POST"])
+@role_required("organiser")
+def institution_form(institution_id: int | None = None) -> Response | str:
+    institution = db.get_or_404(Institution, institution_id) if institution_id is not None else None
+    form = InstitutionForm(obj=institution)
+    if request.method == "GET" and institution is None:
+        form.channels.data = list(CHANNELS)
+    if form.validate_on_submit():
+        data = InstitutionData(form.name.data, form.category.data, form.city.data, form.region.data,
+                               tuple(form.channels.data or ()))
+        twin = same_institution(data.name, data.city, institution_id)
+        if twin is not None:
+            form.name.errors = [*form.name.errors, _(
+                "%(name)s in %(city)s is already on the list; names and towns are compared ignoring case "
+                "and spaces.", name=twin.name, city=twin.city)]
+        else:
+            try:
+                saved = save_institution(institution, data)
+                db.session.commit()
+            except IntegrityError:  # another organiser saved the same one a moment ago
+                db.session.rollback()
+                form.name.errors = [*form.name.errors, _("This institution is already on the list.")]
+            else:
+                flash(_("Saved: %(name)s.", name=saved.name), "success")
+                return redirect(url_for("organiser.institutions", q=saved.name))
+    return render_template("organiser/institutions_form.html", form=form, institution=institution)
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@bp.get("/institutions/template.xlsx")
+@role_required("organiser")
+def institutions_template() -> Response:
+    data = importer.template_workbook(
+        {code: _both_languages(label) for code, label in CATEGORY_LABELS.items()},
+        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()})
+    return send_file(BytesIO(data), as_attachment=True, download_name="institutions-template.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/institutions/import", methods=["GET", "POST"])
+@role_required("organiser")
+def institutions_import() -> str:
+    form = UploadForm()
+    check, token, filename = None, None, ""
+    if form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or ""
+        data = upload.stream.read(importer.MAX_FILE_BYTES + 1)
+        check = importer.check_workbook(data, vocabulary(), existing_keys())
+        if check.ok:
+            token = importer.save_pending(_imports_dir(), current_user.id, filename, check)
+    return _import_page(form, check, token, filename)
+
+
+@bp.post("/institutions/import/confirm")
+@role_required("organiser")
+def institutions_import_confirm() -> Response | str:
+    form = ConfirmImportForm()
+    pending = importer.load_pending(_imports_dir(), form.token.data or "", current_user.id) \
+        if form.validate_on_submit() else None
+    if pending is None:
+        flash(_("This preview has expired or was already imported. Upload the file again."), "error")
+        return redirect(url_for("organiser.institutions_import"))
+    check = importer.recheck(pending.rows, vocabulary(), existing_keys())
+    if not check.ok:
+        return _import_page(UploadForm(), check, None, pending.filename)
+    try:
+        added = add_imported(check.rows)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("Nothing was imported: some of these institutions were added meanwhile. Upload the file again "
+                "to see which."), "error")
+        return redirect(url_for("organiser.institutions_import"))
+    importer.discard_pending(_imports_dir(), form.token.data)
+    skipped = len(pending.present) + len(check.present)
+    message = ngettext("Imported %(num)s institution.", "Imported %(num)s institutions.", added)
+    if skipped:
+        message += " " + ngettext("%(num)s already on the list was skipped.",
+                                  "%(num)s already on the list were skipped.", skipped)
+    flash(message, "success")
+    return redirect(url_for("organiser.institutions"))
+
+
+def _import_page(form: UploadForm, check: importer.ImportCheck | None, token: str | None, filename: str) -> str:
+    problems = [(p, _describe(p)) for p in check.problems[:PROBLEMS_SHOWN]] if check else []
+    return render_template(
+        "organiser/institutions_import.html", form=form, check=check, problems=problems,
+        hidden_problems=max(len(check.problems) - PROBLEMS_SHOWN, 0) if check else 0,
+        bad_rows=len({p.row for p in check.problems if p.row is not None}) if check else 0,
+        confirm=ConfirmImportForm(token=token) if token else None, filename=filename,
+        max_rows=importer.MAX_ROWS, max_mb=importer.MAX_FILE_BYTES // (1024 * 1024))

@@ -1,0 +1,112 @@
+"""The review queue: accept a contact, return it with a comment, correct an answer; decide appeals."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from ... import appeals as appeals_
+from ... import review
+from ...errors import describe
+from ...extensions import db
+from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
+from ...models import Appeal, Campaign, Contact
+from ...security import role_required
+from . import bp
+
+
+@bp.get("/campaigns/<int:campaign_id>/review")
+@role_required("organiser")
+def review_queue(campaign_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    return render_template("organiser/review_queue.html", campaign=campaign,
+                           contacts=review.review_queue(campaign_id))
+
+
+@bp.get("/contacts/<int:contact_id>")
+@role_required("organiser")
+def contact(contact_id: int) -> str:
+    item = db.get_or_404(Contact, contact_id)
+    rubric = review.rubric_of(item)
+    return render_template(
+        "organiser/contact.html", contact=item, campaign=db.session.get(Campaign, item.campaign_id), rubric=rubric,
+        score=review.score_of(item, rubric), answers={a.criterion_id: a for a in item.answers},
+        corrections=review.corrections_of(item), history=review.contact_history(item),
+        form=ReviewForm(version=item.version), correction_form=CorrectionForm(version=item.version))
+
+
+def _act(contact_id: int, action: str) -> Response:
+    item = db.get_or_404(Contact, contact_id)
+    form: ReviewForm | CorrectionForm = CorrectionForm() if action == "correct" else ReviewForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete; nothing was changed."), "error")
+        return redirect(url_for("organiser.contact", contact_id=contact_id))
+    seen = int(form.version.data)
+    try:
+        if action == "accept":
+            review.accept(item, current_user, seen)
+        elif action == "return":
+            review.return_to_auditor(item, current_user, seen, form.comment.data or "")
+        else:
+            assert isinstance(form, CorrectionForm)
+            review.correct_answer(item, current_user, seen, form.criterion.data, form.value.data, form.reason.data)
+        db.session.commit()
+    except review.ReviewError as error:
+        db.session.rollback()
+        flash(describe(error), "error")
+        return redirect(url_for("organiser.contact", contact_id=contact_id))
+    except StaleDataError:  # the same race, lost at commit: someone saved between our read and write
+        db.session.rollback()
+        flash(_("This contact changed while you were reading it (another reviewer, or the auditor). "
+                "It has been reloaded: check it and act again."), "error")
+        return redirect(url_for("organiser.contact", contact_id=contact_id))
+    messages = {"accept": _("The contact is accepted."), "return": _("The contact is returned to its auditor."),
+                "correct": _("The correction is recorded.")}
+    flash(messages[action], "success")
+    if action == "correct":
+        return redirect(url_for("organiser.contact", contact_id=contact_id))
+    nxt = review.review_queue(item.campaign_id)
+    return redirect(url_for("organiser.contact", contact_id=nxt[0].id) if nxt
+                    else url_for("organiser.review_queue", campaign_id=item.campaign_id))
+
+
+@bp.post("/contacts/<int:contact_id>/<any(accept, return, correct):action>")
+@role_required("organiser")
+def review_action(contact_id: int, action: str) -> Response:
+    if action not in ("accept", "return", "correct"):
+        abort(404)
+    return _act(contact_id, action)
+
+
+# --- appeals -------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/appeals")
+@role_required("organiser")
+def appeals(campaign_id: int) -> str:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    return render_template("organiser/appeals.html", campaign=campaign, appeals=appeals_.appeals_of(campaign_id),
+                           form=AppealDecisionForm())
+
+
+@bp.post("/appeals/<int:appeal_id>")
+@role_required("organiser")
+def resolve_appeal(appeal_id: int) -> Response:
+    appeal = db.get_or_404(Appeal, appeal_id)
+    form = AppealDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("A decision on an appeal needs a written reason."), "error")
+    else:
+        try:
+            appeals_.resolve(appeal, current_user, form.decision.data == "upheld", form.resolution.data)
+            db.session.commit()
+        except appeals_.AppealError as error:
+            db.session.rollback()
+            flash(describe(error), "error")
+        else:
+            flash(_("The appeal is upheld: correct the contact's answers, then publish a new revision.")
+                  if appeal.status == "upheld" else _("The appeal is rejected."), "success")
+    return redirect(url_for("organiser.appeals", campaign_id=appeal.campaign_id))

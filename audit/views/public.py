@@ -1,0 +1,166 @@
+"""Public pages, no login: licence verification, the registry of licence holders, each edition's method.
+
+Only what an edition publishes is shown here: never an auditor, a contact's date, scenario or
+answers. The certificate PDF is the one page behind a login: the organiser's, or a director's
+of the licensed institution; anyone else gets 404, since the verification page is the proof.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import certificates, publication, services
+from ..extensions import db
+from ..models import CATEGORIES, Campaign, CampaignChannel, Revision
+from ..rubrics import Rubric
+
+bp = Blueprint("public", __name__)
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+@bp.get("/verify")
+def verify_search() -> Response | tuple[str, int] | str:
+    """The search form; a typed number goes to its own page."""
+    typed = request.args.get("number", "")
+    if not typed.strip():
+        return render_template("public/verify.html", typed="")
+    number = certificates.normalise_number(typed)
+    if number is None:
+        return _no_licence(None)
+    return redirect(url_for("public.verify", number=number))
+
+
+@bp.get("/verify/<path:number>")
+def verify(number: str) -> Response | tuple[str, int] | str:
+    licence = certificates.licence_by_number(number)
+    if licence is None:
+        return _no_licence(certificates.normalise_number(number))
+    if number != licence.number:  # typed in lower case or with spaces: one address per licence
+        return redirect(url_for("public.verify", number=licence.number))
+    return render_template("public/verify.html", typed=licence.number,
+                           found=certificates.verification(licence, date.today()),
+                           may_download=certificates.may_download(licence, current_user))
+
+
+def _no_licence(number: str | None) -> tuple[str, int]:
+    """The same plain answer for an unknown and a malformed number; only a well-formed one is echoed."""
+    return render_template("public/verify.html", typed=number or "", missing=True), 404
+
+
+@bp.get("/licences/<number>/certificate.pdf")
+def certificate(number: str) -> Response:
+    licence = certificates.licence_by_number(number)
+    if licence is None or not certificates.may_download(licence, current_user):
+        abort(404)
+    data = certificates.certificate_data(licence, url_for("public.verify", number=licence.number, _external=True))
+    response = Response(certificates.certificate_pdf(data), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="licencja-{licence.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+@bp.get("/registry")
+def registry() -> str:
+    today = date.today()
+    editions = certificates.published_editions()
+    regions = certificates.holder_regions(today)
+    edition = request.args.get("edition", type=int)
+    edition = edition if any(c.id == edition for c in editions) else None
+    category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
+    region = request.args.get("region") if request.args.get("region") in regions else None
+    holders = certificates.current_holders(today, edition, category, region)
+    groups = [(campaign, list(rows)) for campaign, rows in groupby(holders, key=lambda h: h.campaign)]
+    return render_template("public/registry.html", editions=editions, regions=regions, groups=groups,
+                           count=len(holders), edition=edition, category=category, region=region)
+
+
+# --- an edition's method ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Accepted contacts per institution in one channel, over the institutions that offer it."""
+
+    institutions: int
+    least: int
+    median: float
+    most: int
+
+
+@dataclass(frozen=True)
+class ChannelMethod:
+    channel: str
+    share: float
+    """The channel's weight as a share of all the edition's weights (they sum to 1)."""
+    min_contacts: int
+    rubric: Rubric
+    spread: Spread | None
+
+
+@dataclass(frozen=True)
+class EditionMethod:
+    campaign: Campaign
+    channels: list[ChannelMethod]
+    revisions: list[Revision]
+    """Newest first; an edition on this page always has at least one."""
+    institutions: int
+    licensed: int
+
+
+def _published_or_404(campaign_id: int) -> Campaign:
+    campaign = db.get_or_404(Campaign, campaign_id)
+    if publication.latest_revision(campaign.id) is None:
+        abort(404)
+    return campaign
+
+
+def _spread(counts: list[int]) -> Spread | None:
+    return Spread(len(counts), min(counts), statistics.median(counts), max(counts)) if counts else None
+
+
+def edition_method(campaign: Campaign) -> EditionMethod:
+    """The published rules of an edition and the contacts behind its latest revision."""
+    revisions = publication.revisions_of(campaign.id)
+    latest = revisions[0]
+    total = sum(ch.weight for ch in campaign.channels) or 1.0
+    channels = []
+    for ch in campaign.channels:
+        counts = [int(row.channels[ch.channel].get("contacts") or 0) for row in latest.standings
+                  if ch.channel in row.channels
+                  and not str(row.channels[ch.channel].get("status", "")).startswith("not_offered")]
+        channels.append(ChannelMethod(ch.channel, ch.weight / total, ch.min_contacts,
+                                      services.rubric_by_hash(ch.rubric_hash), _spread(counts)))
+    return EditionMethod(campaign, channels, revisions, len(latest.standings),
+                         sum(1 for row in latest.standings if row.licensed))
+
+
+@bp.get("/editions/<int:campaign_id>/method")
+def method(campaign_id: int) -> str:
+    campaign = _published_or_404(campaign_id)
+    return render_template("public/method.html", method=edition_method(campaign),
+                           validity_days=publication.LICENCE_VALIDITY.days)
+
+
+@bp.get("/editions/<int:campaign_id>/rubrics/<channel>.yaml")
+def rubric_source(campaign_id: int, channel: str) -> Response:
+    """The pinned rubric exactly as stored: the text its hash names."""
+    campaign = _published_or_404(campaign_id)
+    pinned = db.session.get(CampaignChannel, (campaign.id, channel))
+    if pinned is None:
+        abort(404)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{pinned.rubric.rubric_id}-{pinned.rubric.version}")
+    return Response(pinned.rubric.source, content_type="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{name}.yaml"'})

@@ -1,0 +1,78 @@
+"""The organiser's console at desktop size: review a contact, close the fieldwork, publish, override a licence."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from audit.extensions import db
+from audit.models import AuditEvent, Contact, Licence, Revision, RevisionStanding
+
+from .conftest import DESKTOP, login, serious_violations, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def desk(browser):
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.device = "desktop"
+    yield page
+    context.close()
+
+
+def test_review_publish_and_override_a_licence(desk, own_live):
+    live = own_live
+    with live.app.app_context():
+        first, second = db.session.scalars(sa.select(Contact.id).filter_by(status="submitted")
+                                           .order_by(Contact.submitted_at, Contact.id)).all()[:2]
+    login(desk, live.url, "organiser")
+    desk.goto(f"{live.url}/organiser/campaigns/1/review")
+    assert serious_violations(desk) == []
+    desk.locator(f"a[href$='/organiser/contacts/{first}']").click()
+    desk.locator("textarea[name=comment]").fill("Proszę dołączyć zrzut ekranu odpowiedzi.")
+    shot(desk, "organiser-review")
+    assert serious_violations(desk) == []
+    desk.locator("form[action$='/return'] button[type=submit]").click()
+    desk.wait_for_load_state("networkidle")
+    assert desk.locator(".flash.success").count() == 1
+    desk.goto(f"{live.url}/organiser/contacts/{second}")
+    desk.locator("form[action$='/accept'] button[type=submit]").click()
+    desk.wait_for_load_state("networkidle")
+    with live.app.app_context():
+        assert db.session.get(Contact, first).status == "returned"
+        assert db.session.get(Contact, first).review_comment == "Proszę dołączyć zrzut ekranu odpowiedzi."
+        assert db.session.get(Contact, second).status == "accepted"
+
+    desk.goto(f"{live.url}/organiser/campaigns/1")
+    desk.locator("form[action$='/advance'] button").click()
+    desk.locator("textarea[name=note]").fill("Wyniki edycji 2026")
+    desk.locator("form[action$='/publish'] button").click()
+    desk.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/1")
+    assert "Wyniki edycji 2026" in desk.locator("main").inner_text()
+    shot(desk, "organiser-revision")
+
+    with live.app.app_context():
+        refused = db.session.scalar(
+            sa.select(RevisionStanding.institution_id).join(Revision)
+            .where(Revision.campaign_id == 1, RevisionStanding.licensed.is_(False), RevisionStanding.points.is_not(None)))
+    desk.goto(f"{live.url}/organiser/campaigns/1/institutions/{refused}")
+    desk.locator("#override input[value=grant]").check()
+    desk.locator("#override textarea[name=reason]").fill("Błąd w ocenie potwierdzony nagraniem.")
+    desk.locator("#override button[type=submit]").click()
+    desk.wait_for_load_state("networkidle")
+    assert "Błąd w ocenie potwierdzony nagraniem." in desk.locator("#override").inner_text()
+    desk.goto(f"{live.url}/organiser/campaigns/1")
+    desk.locator("textarea[name=note]").fill("Decyzja organizatora")
+    desk.locator("form[action$='/publish'] button").click()
+    desk.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/2")
+    with live.app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Revision).filter_by(campaign_id=1)) == 2
+        licence = db.session.scalar(sa.select(Licence).filter_by(campaign_id=1, institution_id=refused))
+        assert licence is not None and licence.revoked_at is None
+        assert db.session.scalar(sa.select(AuditEvent).filter_by(action="licence_override")).reason == \
+            "Błąd w ocenie potwierdzony nagraniem."
+    desk.goto(f"{live.url}/organiser/campaigns/1/log")
+    assert "Błąd w ocenie potwierdzony nagraniem." in desk.locator("table.log").inner_text()
+    assert serious_violations(desk) == []
