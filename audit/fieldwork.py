@@ -143,7 +143,7 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) ->
         contact = Contact(campaign_id=assignment.campaign_id, institution_id=assignment.institution_id,
                           channel=assignment.channel, auditor_id=assignment.auditor_id, assignment_id=assignment.id,
                           client_id=data.client_id, scenario=assignment.scenario, status="draft",
-                          rubric_hash=rubric.hash, facts={})
+                          rubric_hash=rubric.hash, facts={}, calibration_group_id=assignment.calibration_group_id)
         db.session.add(contact)
     else:
         rubric = rubric_by_hash(contact.rubric_hash)

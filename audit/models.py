@@ -131,6 +131,9 @@ class Assignment(db.Model):
     scenario: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     scenario_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("scenario.id", ondelete="SET NULL"))
     """The library scenario the text came from, so an institution is not asked the same thing twice."""
+    calibration_group_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("calibration_group.id", ondelete="SET NULL"))
+    """Set when the assignment is to score shared material for a calibration (its contact inherits it)."""
     due_start: so.Mapped[date | None]
     due_end: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -163,6 +166,10 @@ class Contact(db.Model):
     """Recorded facts of the contact: rings, wait_minutes, reply_hours, platform, ..."""
     review_comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
     """The reviewer's reason for returning the contact to its auditor."""
+    calibration_group_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("calibration_group.id", ondelete="SET NULL"), index=True)
+    """Set on a calibration contact: one of several auditors' scorings of the same interaction.
+    Calibration contacts measure agreement between auditors and never count in the ranking."""
     submitted_at: so.Mapped[datetime | None]
     reviewed_at: so.Mapped[datetime | None]
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -182,6 +189,18 @@ class Contact(db.Model):
     @property
     def editable(self) -> bool:
         return self.status in ("draft", "returned")
+
+
+class CalibrationGroup(db.Model):
+    """One interaction (a recorded call, an e-mail thread, a paired visit) scored by several auditors."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20))
+    institution_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("institution.id"))
+    label: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    """What was scored, e.g. "recorded call of 12 October"."""
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
 class ContactCopy(db.Model):

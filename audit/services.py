@@ -119,13 +119,14 @@ def campaign_rules(campaign: Campaign) -> scoring.CampaignRules:
 
 def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
     """Every accepted contact of a campaign as (id, institution, channel, earned, possible) rows,
-    totalled by one SQL aggregate over its answers."""
+    totalled by one SQL aggregate over its answers. Calibration contacts (several auditors'
+    scorings of one interaction) measure agreement and never count in the ranking."""
     # Core execution on the session's connection: the rows need no ORM loading step.
     rows = db.session.connection().execute(
         sa.select(Contact.id, Contact.institution_id, Contact.channel, sa.func.sum(Answer.earned),
                   sa.func.sum(Answer.possible))
         .join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
         .group_by(Contact.id)  # institution and channel depend on the key (valid on PostgreSQL too)
     )
     return rows.all()  # type: ignore[return-value]  # rows have ContactTotal's shape
@@ -138,7 +139,8 @@ def critical_failures(campaign_id: int) -> dict[int, list[str]]:
         sa.select(Answer.contact_id, Answer.criterion_id)
         .join(Contact, Answer.contact_id == Contact.id)
         # "= true" (not "IS true") so that the partial index on failed critical answers is used
-        .where(Answer.critical_failed == sa.true(), Contact.campaign_id == campaign_id, Contact.status == "accepted")
+        .where(Answer.critical_failed == sa.true(), Contact.campaign_id == campaign_id, Contact.status == "accepted",
+               Contact.calibration_group_id.is_(None))
     ):
         failures.setdefault(contact_id, []).append(criterion_id)
     return failures
@@ -209,7 +211,7 @@ def explain_institution(campaign_id: int, institution_id: int) -> InstitutionRep
         return None
     contacts = db.session.scalars(
         sa.select(Contact).where(Contact.campaign_id == campaign_id, Contact.institution_id == institution_id,
-                                 Contact.status == "accepted")
+                                 Contact.status == "accepted", Contact.calibration_group_id.is_(None))
         .order_by(Contact.channel, Contact.contacted_at)
     ).all()
     explained = []
