@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,6 +49,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
         return self.active
+
+    def get_id(self) -> str:
+        """The session's user id, bound to the current password: a new password ends every other session."""
+        return f"{self.id}:{self.password_stamp()}"
+
+    def password_stamp(self) -> str:
+        from flask import current_app
+
+        key = str(current_app.config["SECRET_KEY"]).encode()
+        return hmac.new(key, (self.password_hash or "").encode(), hashlib.sha256).hexdigest()[:16]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt
@@ -439,6 +451,16 @@ class Appeal(db.Model):
 
     contact: so.Mapped[Contact] = so.relationship()
     institution: so.Mapped[Institution] = so.relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per account and per address, so that guessing passwords is slow everywhere:
+    the counts live in the database, shared by every worker process."""
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
+    """"account:<e-mail>" or "address:<IP>"."""
+    failures: so.Mapped[int] = so.mapped_column(default=0)
+    window_start: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
 class Setting(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -81,9 +82,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        user_id, _, stamp = session_id.partition(":")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or not hmac.compare_digest(stamp, user.password_stamp()):
+            return None  # deactivated, or the password changed since this session began
+        return user
 
     login_manager.unauthorized_handler(_unauthorized)
     app.register_error_handler(CSRFError, _csrf_error)
