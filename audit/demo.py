@@ -15,6 +15,7 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from . import publication, services
+from .demo_calibration import add_calibration
 from .extensions import db
 from .facts import measures
 from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Licence, Scenario, Setting, User
@@ -119,6 +120,7 @@ def load_demo() -> str:
         db.session.add(Assignment(campaign_id=campaign.id, institution_id=inst.id, channel=channel,
                                   auditor_id=auditors[0].id, scenario=SCENARIOS[channel][0],
                                   due_start=date(2026, 11, 16), due_end=date(2026, 12, 18)))
+    add_calibration(campaign, auditors, rubrics, rng)
     _scenario_library(campaign)
     # Two earlier editions, published: a trend for directors, licences still valid and already expired.
     for years_ago, drift in ((2, -0.06), (1, -0.03)):

@@ -42,7 +42,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from . import services
+from . import fairness, services
 from .extensions import db
 from .i18n import CATEGORY_LABELS, CHANNEL_LABELS, CHANNEL_STATUS_LABELS, describe_reason, lang
 from .models import Answer, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, RubricVersion, User
@@ -385,6 +385,13 @@ class RankingRow(NamedTuple):
     override_reason: str | None
     failed_checks: str
     """The licence checks that failed, in plain sentences."""
+    # --- rank uncertainty (audit/fairness.py): the bootstrap's 95% intervals and marks
+    points_low: float | None = None
+    points_high: float | None = None
+    rank_best: int | None = None
+    rank_worst: int | None = None
+    marks: str = ""
+    """"not distinguishable from its neighbours", "licence could flip", in the UI language."""
 
 
 class ChannelRow(NamedTuple):
@@ -481,9 +488,16 @@ def _ranking_table(edition: Edition, caption: str) -> Table:
     columns += [Column(c.label, "percent", scale=True) for c in edition.channels]
     columns += [Column(_("Licence")), Column(_("Rank in category"), "int"), Column(_("Override reason")),
                 Column(_("Failed licence checks"))]
+    # rank uncertainty: the bootstrap's 95% intervals and marks (audit/fairness.py, docs/statistics.md)
+    how = _("95%% interval: where %(n)d redrawn samples of each institution's own contacts put it, leaving out the "
+            "most extreme 5%% (a bootstrap; see docs/statistics.md).", n=fairness.REPLICATES)
+    columns += [Column(_("Points: low"), "points", comment=how), Column(_("Points: high"), "points", comment=how),
+                Column(_("Rank: best"), "int", comment=how), Column(_("Rank: worst"), "int", comment=how),
+                Column(_("Uncertainty"))]
     yes, no = edition.yes, edition.no
     rows = [(r.rank, r.institution, r.category, r.city, r.region, r.points, *r.channel_scores,
-             yes if r.licensed else no, r.category_rank, r.override_reason, r.failed_checks or None)
+             yes if r.licensed else no, r.category_rank, r.override_reason, r.failed_checks or None,
+             r.points_low, r.points_high, r.rank_best, r.rank_worst, r.marks or None)
             for r in edition.ranking]
     return Table("Ranking", columns, rows, caption=[caption], frozen_columns=2)
 
@@ -641,7 +655,8 @@ def criterion_totals(campaign_id: int, among: sa.Select[int] | None = None, cont
     query = (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
                        sa.func.sum(Answer.possible))
              .join(Answer, Answer.contact_id == Contact.id)
-             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                    Contact.calibration_group_id.is_(None))  # calibration contacts never count
              .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
     if among is not None:
         query = query.where(Contact.institution_id.in_(among.scalar_subquery()))
@@ -722,6 +737,16 @@ def _contacts_changed_since(campaign_id: int, results: Sequence[_Result]) -> int
     return len(counted ^ now)
 
 
+def _uncertainty_cells(interval: fairness.RankInterval | None) -> tuple[Any, ...]:
+    """A ranking row's interval columns: points low/high, rank best/worst, and the marks in words."""
+    if interval is None or interval.points is None:
+        return (None, None, None, None, "")
+    marks = [str(_("not distinguishable from its neighbours"))] if interval.indistinct else []
+    if interval.licence_could_flip:
+        marks.append(str(_("licence could flip")))
+    return (interval.points_low, interval.points_high, interval.rank_best, interval.rank_worst, "; ".join(marks))
+
+
 def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
     """An edition's workbook data from a published revision, or (None) a preview of the live standings.
 
@@ -740,6 +765,7 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
     channel_rows: dict[str, list[ChannelRow]] = {code: [] for code in codes}
     totals = criterion_totals(campaign.id)
     criteria = _criteria_of(campaign, codes, totals)
+    uncertainty = fairness.published_uncertainty(results, revision.threshold if revision else campaign.threshold)
     for r in results:
         name, city, region = places.get(r.institution_id, (f"#{r.institution_id}", "", ""))
         category = categories.get(r.category, r.category)
@@ -751,7 +777,8 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
                                                  int(ch.get("contacts") or 0),
                                                  statuses.get(ch.get("status", ""), ch.get("status", ""))))
         ranking.append(RankingRow(r.rank, name, category, city, region, r.points, tuple(scores), r.licensed,
-                                  r.category_rank, r.override_reason, _failed_checks(r.reasons)))
+                                  r.category_rank, r.override_reason, _failed_checks(r.reasons),
+                                  *_uncertainty_cells(uncertainty.get(r.institution_id))))
         criteria_rows.append(CriteriaRow(name, city, category, tuple(
             _share(totals, (r.institution_id, c.channel, c.id)) for c in criteria)))
     changed = _contacts_changed_since(campaign.id, results) if revision is not None else 0
@@ -790,7 +817,8 @@ def answer_rows(campaign_id: int, batch: int = 5000) -> Iterator[AnswerRow]:
              .join(Institution, Institution.id == Contact.institution_id)
              .join(RubricVersion, RubricVersion.hash == Contact.rubric_hash)
              .join(User, User.id == Contact.auditor_id)
-             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")
+             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                    Contact.calibration_group_id.is_(None))  # the contacts the ranking counts
              .order_by(Contact.id, Answer.id))
     result = db.session.connection().execute(query.execution_options(yield_per=batch))
     for contact, name, channel, rubric, version, criterion, value, earned, possible, at, pseudonym, auditor in result:

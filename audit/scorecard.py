@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from . import publication
+from . import fairness, publication
 from .extensions import db
 from .models import Answer, Appeal, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, User
 from .rubrics import Criterion, Rubric, Text
@@ -161,6 +161,8 @@ class Scorecard:
     licence: Licence | None = None
     """The licence granted in this edition, unless revoked."""
     rubrics_by_contact: dict[int, Rubric] = field(default_factory=dict)
+    certainty: fairness.RankInterval | None = None
+    """How certain the position is: a bootstrap over the contacts the revision counted (audit/fairness.py)."""
 
     def question(self, contact_id: int | None, criterion_id: str | None) -> Text | None:
         """A criterion's question as the contact's rubric words it (for reasons that name a criterion)."""
@@ -246,4 +248,5 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
                      [publication.reason_of(r) for r in standing.reasons],
                      db.session.scalar(sa.select(Licence).filter_by(campaign_id=campaign.id, institution_id=institution.id,
                                                                     revoked_at=None)),
-                     {c.id: rubrics[c.channel] for c in contacts})
+                     {c.id: rubrics[c.channel] for c in contacts},
+                     fairness.published_uncertainty(revision.standings, revision.threshold).get(institution.id))

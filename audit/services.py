@@ -157,7 +157,7 @@ def campaign_institutions(campaign_id: int) -> list[scoring.InstitutionInfo]:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector around a batch that allocates many acyclic tuples.
 
     A national recompute makes ~100,000 rows and records; the collector's passes over them
@@ -177,7 +177,7 @@ def compute_standings(campaign_id: int) -> list[scoring.Standing]:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(f"no campaign {campaign_id}")
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return scoring.score_campaign(campaign_rules(campaign), campaign_institutions(campaign_id),
                                       accepted_contact_totals(campaign_id), critical_failures(campaign_id))
 

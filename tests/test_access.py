@@ -114,6 +114,7 @@ ORGANISER_ROUTES = {
     "organiser.person_active": {"user_id": "{a2}"}, "organiser.person_link": {"user_id": "{a2}"},
     "organiser.conflict_add": {"user_id": "{a2}"}, "organiser.conflict_remove": {"user_id": "{a2}", "conflict_id": "{conflict}"},
     "organiser.edition_workbook": {"campaign_id": "{published}"}, "organiser.answers_workbook": {"campaign_id": "{published}"},
+    "organiser.fairness": {"campaign_id": "1"},
 }
 
 

@@ -276,7 +276,7 @@ def test_raw_answers_name_auditors_by_pseudonym_only(demo_app, organiser):
     rows = records(ws, 1)
     with demo_app.app_context():
         expected = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).join(Contact).where(
-            Contact.campaign_id == CAMPAIGN, Contact.status == "accepted"))
+            Contact.campaign_id == CAMPAIGN, Contact.status == "accepted", Contact.calibration_group_id.is_(None)))
         people = db.session.execute(sa.select(User.name, User.email, User.pseudonym).where(User.role == "auditor")).all()
     assert len(rows) == expected > 1000
     assert {r["Auditor (pseudonym)"] for r in rows} <= {p for _, _, p in people if p}

@@ -291,22 +291,4 @@ def test_the_list_searches_and_filters(organiser):
     assert "Brzozow" in found and "Lipowcu" not in found
 
 
-PATHS = ["/organiser/institutions", "/organiser/institutions/new", "/organiser/institutions/import",
-         "/organiser/institutions/template.xlsx"]
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_anonymous_visitors_are_sent_to_login(demo_client, path):
-    response = demo_client.get(path)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("role", ["auditor", "director"])
-def test_auditors_and_directors_are_refused(auth, demo_app, role):
-    auth.as_role(role)
-    for path in PATHS:
-        assert auth.client.get(path).status_code == 403, path
-    demo_app.config["WTF_CSRF_ENABLED"] = False  # so that the role check itself answers the posts
-    for path in ("/organiser/institutions/new", "/organiser/institutions/1/edit", "/organiser/institutions/import",
-                 "/organiser/institutions/import/confirm"):
-        assert auth.client.post(path, data={"token": "x"}).status_code == 403, path
+# Who may open these pages (and the refusals of every other visitor): tests/test_access.py.

@@ -326,24 +326,4 @@ def test_a_conflict_of_another_auditor_is_not_removed(app):
         assert accounts.conflicts_by_auditor() == {one.id: (frozenset(), frozenset({"lipowiec"}))}
 
 
-# --- access --------------------------------------------------------------------------------
-
-PATHS = ["/organiser/people", "/organiser/people?role=director", "/organiser/people/new/auditor",
-         "/organiser/people/1", "/organiser/people/1/edit"]
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_anonymous_visitors_are_sent_to_login(demo_client, path):
-    response = demo_client.get(path)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("role", ["auditor", "director"])
-def test_auditors_and_directors_are_refused(auth, demo_app, role):
-    auth.as_role(role)
-    for path in PATHS:
-        assert auth.client.get(path).status_code == 403, path
-    demo_app.config["WTF_CSRF_ENABLED"] = False  # so that the role check itself answers the posts
-    for path in ("/organiser/people/new/auditor", "/organiser/people/1/link", "/organiser/people/1/active",
-                 "/organiser/people/2/conflicts", "/organiser/people/2/conflicts/1/remove"):
-        assert auth.client.post(path, data={"value": "0", "name": "X", "email": "x@example.org"}).status_code == 403
+# Who may open these pages (and the refusals of every other visitor): tests/test_access.py.

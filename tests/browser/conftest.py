@@ -37,7 +37,7 @@ class LiveServer:
 @contextmanager
 def serve_demo(demo_db: Path | None, folder: Path) -> Iterator[LiveServer]:
     """A copy of the demo database served on a free port from a thread."""
-    if demo_db is None:
+    if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("browser tests run on the SQLite pass")
     shutil.copy(demo_db, folder / "test.db")
     app = create_app({"INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": "browser-test",
@@ -90,6 +90,16 @@ def page(request, browser):
     context = browser.new_context(**(PHONE if request.param == "phone" else DESKTOP))
     page = context.new_page()
     page.device = request.param
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    """A page at desktop size, for the organiser's flows."""
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    page.device = "desktop"
     yield page
     context.close()
 

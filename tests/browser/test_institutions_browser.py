@@ -2,54 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
-
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
-from sqlalchemy.pool import NullPool
-from werkzeug.serving import make_server
 
-from audit import create_app
 from audit.extensions import db
 from audit.models import Institution
 
-from ..conftest import ROOT
-from .conftest import LiveServer, login, serious_violations, shot
+from .conftest import login, serious_violations, shot
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "accept_downloads": True}
 
 
-@pytest.fixture
-def live_import(demo_db, tmp_path):
-    """A server of its own (the import writes institutions the shared server's tests do not expect)."""
-    if demo_db is None:
-        pytest.skip("browser tests run on the SQLite pass")
-    shutil.copy(demo_db, tmp_path / "test.db")
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "browser-test",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}, "RUBRICS_DIR": str(ROOT / "rubrics")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    server.shutdown()
-
-
-@pytest.fixture
-def desktop(browser):
-    context = browser.new_context(**DESKTOP)
-    page = context.new_page()
-    page.device = "desktop"
-    yield page
-    context.close()
-
-
-def test_organiser_imports_institutions_fixing_a_bad_row(desktop, live_import, tmp_path):
-    page, base = desktop, live_import.url
+def test_organiser_imports_institutions_fixing_a_bad_row(desktop, own_live, tmp_path):
+    page, base = desktop, own_live.url
     login(page, base, "organiser")
     page.goto(f"{base}/lang/en?next=/organiser/institutions/import")  # the source texts, whatever is translated
 
@@ -87,7 +55,7 @@ def test_organiser_imports_institutions_fixing_a_bad_row(desktop, live_import, t
     page.get_by_role("button", name="Import 2 institutions").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_text("Imported 2 institutions.").is_visible()
-    with live_import.app.app_context():
+    with own_live.app.app_context():
         added = db.session.execute(sa.select(Institution.name, Institution.category, Institution.channels).where(
             Institution.name.in_(["Punkt Obsługi Seniora", "Biuro Numerów Alarmowych"]))).all()
     assert sorted(added) == [("Biuro Numerów Alarmowych", "helpline", ["phone"]),

@@ -8,21 +8,13 @@ import sqlalchemy as sa
 from audit.extensions import db
 from audit.models import AuditEvent, Contact, Licence, Revision, RevisionStanding
 
-from .conftest import DESKTOP, login, serious_violations, shot
+from .conftest import login, serious_violations, shot
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk(browser):
-    context = browser.new_context(**DESKTOP)
-    page = context.new_page()
-    page.device = "desktop"
-    yield page
-    context.close()
-
-
-def test_review_publish_and_override_a_licence(desk, own_live):
+def test_review_publish_and_override_a_licence(desktop, own_live):
+    desk = desktop
     live = own_live
     with live.app.app_context():
         first, second = db.session.scalars(sa.select(Contact.id).filter_by(status="submitted")

@@ -6,6 +6,7 @@ review       the review queue: accept, return, correct with a reason
 institutions institutions, and their import from Excel
 people       auditors, directors, organisers; invitations; auditors' conflicts
 exports      the edition's Excel workbook and raw answers
+fairness     auditor agreement and calibration, leave-one-auditor-out, rank intervals
 """
 
 from __future__ import annotations
@@ -14,4 +15,4 @@ from flask import Blueprint
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
-from . import editions, exports, institutions, people, planning, review  # noqa: E402, F401 - registers the routes
+from . import editions, exports, fairness, institutions, people, planning, review  # noqa: E402, F401 - registers the routes

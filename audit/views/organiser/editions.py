@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,6 +17,7 @@ from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
 from . import bp
+from .fairness import standings_with_uncertainty
 
 
 @bp.get("/")
@@ -134,7 +135,9 @@ def director_access(campaign_id: int) -> Response:
 def ranking(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
     category = request.args.get("category") or None
-    standings = [s for s in services.compute_standings(campaign_id) if category in (None, s.category)]
+    everything, uncertainty = standings_with_uncertainty(campaign_id)  # one load for both
+    g.setdefault("rank_uncertainty", {})[campaign_id] = uncertainty  # read by the template's rank_uncertainty()
+    standings = [s for s in everything if category in (None, s.category)]
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
         Institution.id.in_([s.institution_id for s in standings])))}
     return render_template("organiser/ranking.html", campaign=campaign, standings=standings,
