@@ -85,5 +85,8 @@ def demo_command(if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .backup import backup_cli
+
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_cli)

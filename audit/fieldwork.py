@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from . import facts as facts_
 from . import journal, scoring
 from .extensions import db
-from .models import Assignment, Campaign, CampaignChannel, Contact, ContactCopy, utcnow
+from .models import Assignment, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
 from .services import record_answers, rubric_by_hash
 
@@ -129,17 +129,24 @@ def missing_items(rubric: Rubric, channel: str, data: ContactInput,
     return missing
 
 
-def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) -> SaveResult:
-    """Apply one save (a draft, or a submission) of an assignment's contact."""
-    campaign = db.session.get(Campaign, assignment.campaign_id)
+def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
+                 rubric: Rubric | None = None) -> SaveResult:
+    """Apply one save (a draft, or a submission) of an assignment's contact.
+
+    `rubric`: the one the caller already looked up for a new contact (rubric_for(assignment)), if any.
+    """
+    campaign = assignment.campaign
     if campaign is None or campaign.status not in OPEN_CAMPAIGN_STATUSES:
         raise FieldworkError("the campaign is not open for fieldwork")
     contact = contact_of(assignment)
     if contact is None:
-        elsewhere = db.session.scalar(sa.select(Contact.id).where(Contact.client_id == data.client_id))
-        if elsewhere is not None:
+        # A client id stored meanwhile is this assignment's own contact, committed by a double tap or a retry
+        # after contact_of() looked; only another assignment's is refused.
+        contact = db.session.scalar(sa.select(Contact).where(Contact.client_id == data.client_id))
+        if contact is not None and contact.assignment_id != assignment.id:
             raise FieldworkError("this form's id belongs to another contact; reload the page")
-        rubric = rubric_for(assignment)
+    if contact is None:
+        rubric = rubric or rubric_for(assignment)
         contact = Contact(campaign_id=assignment.campaign_id, institution_id=assignment.institution_id,
                           channel=assignment.channel, auditor_id=assignment.auditor_id, assignment_id=assignment.id,
                           client_id=data.client_id, scenario=assignment.scenario, status="draft",
@@ -162,19 +169,17 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool) ->
     if contact.client_id is None:  # made outside the app (demo, import): the first phone adopts it
         contact.client_id = data.client_id
     answers = engine_answers(rubric, contact.channel, data)
+    missing = missing_items(rubric, contact.channel, data, answers) if submit else []
     contact.facts = dict(data.facts)
     contact.contacted_at = facts_.contacted_at(contact.channel, data.facts)
-    record_answers(contact, answers, data.comments)
     contact.updated_at = utcnow()  # a new version even when only a comment changed
+    if submit and not missing:  # set before record_answers() flushes: one INSERT or UPDATE of the contact
+        contact.status, contact.submitted_at = "submitted", utcnow()
+    record_answers(contact, answers, data.comments)
     if not submit:
-        db.session.flush()
         return SaveResult("saved", contact)
-    missing = missing_items(rubric, contact.channel, data, answers)
     if missing:
-        db.session.flush()
         return SaveResult("incomplete", contact, missing)
-    contact.status, contact.submitted_at = "submitted", utcnow()
-    db.session.flush()
     journal.record("contact_submitted", actor=contact.auditor, object_type="contact", object_id=contact.id,
                    campaign_id=contact.campaign_id)
     return SaveResult("submitted", contact)

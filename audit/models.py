@@ -152,6 +152,7 @@ class Assignment(db.Model):
 
     institution: so.Mapped[Institution] = so.relationship()
     auditor: so.Mapped[User] = so.relationship()
+    campaign: so.Mapped[Campaign] = so.relationship()
 
 
 class Contact(db.Model):

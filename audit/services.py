@@ -74,6 +74,17 @@ def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
     rubric = rubric_by_hash(contact.rubric_hash)
     result = scoring.score_contact(rubric, answers)
     comments = comments or {}
+    if sa.inspect(contact).pending:  # a contact being made: one multi-row INSERT, no Answer objects to track
+        db.session.flush()  # the contact's id
+        rows = [{"contact_id": contact.id, "criterion_id": item.criterion_id,
+                 "value": None if answers.get(item.criterion_id) is None else _stored_value(answers[item.criterion_id]),
+                 "comment": comments.get(item.criterion_id) or None, "earned": item.earned,
+                 "possible": item.possible, "critical_failed": item.critical_failed}
+                for item in result.criteria if answers.get(item.criterion_id) is not None or item.criterion_id in comments]
+        if rows:
+            db.session.connection().execute(sa.insert(Answer.__table__), rows)  # Core: one executemany
+        db.session.expire(contact, ["answers"])
+        return result
     existing = {a.criterion_id: a for a in contact.answers}
     for item in result.criteria:
         value = answers.get(item.criterion_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tarfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -147,8 +148,6 @@ def test_a_damaged_archive_is_refused_before_anything_is_restored(demo_app, tmp_
     attach_evidence(demo_app)
     archive = create_backup(demo_app.config["SQLALCHEMY_DATABASE_URI"], Path(demo_app.config["EVIDENCE_DIR"]),
                             tmp_path / "backups")
-    import tarfile
-
     with tarfile.open(archive) as tar:
         member = next(m for m in tar.getmembers() if m.name.startswith("evidence/"))
     data = bytearray(archive.read_bytes())

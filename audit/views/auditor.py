@@ -58,8 +58,7 @@ def _own_assignment(assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.auditor_id != current_user.id:
         abort(404)
-    campaign = db.session.get(Campaign, assignment.campaign_id)
-    if campaign is None or campaign.status not in VISIBLE_CAMPAIGN_STATUSES:
+    if assignment.campaign.status not in VISIBLE_CAMPAIGN_STATUSES:
         abort(404)
     return assignment
 
@@ -126,7 +125,7 @@ def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldw
     data = form.to_input()
     for attempt in range(2):
         try:
-            result = fieldwork.save_contact(assignment, data, submit=submit)
+            result = fieldwork.save_contact(assignment, data, submit=submit, rubric=form.rubric)
             db.session.commit()
             return result
         except (StaleDataError, sa.exc.IntegrityError):
