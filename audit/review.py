@@ -17,7 +17,6 @@ from . import journal, scoring
 from .errors import N_, RuleError
 from .extensions import db
 from .models import AnswerCorrection, AuditEvent, Contact, User, utcnow
-from .rubrics import Rubric
 from .services import record_answers, rubric_by_hash
 
 REVIEWABLE = ("submitted",)
@@ -154,13 +153,3 @@ def corrections_of(contact: Contact) -> dict[str, list[AnswerCorrection]]:
                                 .order_by(AnswerCorrection.id)):
         out.setdefault(c.criterion_id, []).append(c)
     return out
-
-
-def rubric_of(contact: Contact) -> Rubric:
-    return rubric_by_hash(contact.rubric_hash)
-
-
-def score_of(contact: Contact, rubric: Rubric) -> scoring.ContactScore:
-    """The contact's score, criterion by criterion, from its stored answers."""
-    values = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
-    return scoring.score_contact(rubric, values)

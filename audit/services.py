@@ -111,6 +111,13 @@ def _stored_value(value: scoring.AnswerValue) -> str:
     return str(value)
 
 
+def contact_score(contact: Contact) -> tuple[Rubric, scoring.ContactScore]:
+    """A contact rescored criterion by criterion from its stored answers, under its own rubric."""
+    rubric = rubric_by_hash(contact.rubric_hash)
+    values = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+    return rubric, scoring.score_contact(rubric, values)
+
+
 def contact_answers(contact_id: int) -> dict[str, str]:
     rows = db.session.execute(sa.select(Answer.criterion_id, Answer.value).where(Answer.contact_id == contact_id))
     return {criterion: value for criterion, value in rows if value is not None}
@@ -227,9 +234,8 @@ def explain_institution(campaign_id: int, institution_id: int) -> InstitutionRep
     ).all()
     explained = []
     for contact in contacts:
-        rubric = rubric_by_hash(contact.rubric_hash)
-        values = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+        rubric, score = contact_score(contact)
         comments = {a.criterion_id: a.comment for a in contact.answers if a.comment}
-        explained.append(ExplainedContact(contact, rubric, scoring.score_contact(rubric, values), comments))
+        explained.append(ExplainedContact(contact, rubric, score, comments))
     peers = sum(1 for s in standings if s.category == standing.category and s.rank is not None)
     return InstitutionReport(institution, standing, peers, tuple(explained))

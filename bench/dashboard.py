@@ -15,14 +15,13 @@ from pathlib import Path
 
 import plotly
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 
-from audit import create_app
 from audit.demo import load_demo
 from audit.extensions import db
 from audit.models import User
 from audit.scorecard import published_editions_of
 
+from .engine import throwaway_app
 from .report import Row
 
 FIRST_VIEW_BUDGET_KB = 600
@@ -31,9 +30,7 @@ REPEAT_VIEW_BUDGET_KB = 60
 
 def run() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+        app = throwaway_app(tmp)
         with app.app_context():
             db.create_all()
             load_demo()

@@ -9,10 +9,12 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.pool import NullPool
 
 from audit import create_app
@@ -84,17 +86,22 @@ def populate(conn: sa.Connection) -> None:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)", answers)
 
 
-def run() -> list[Row]:
-    from audit import services
+def throwaway_app(tmp: str) -> Flask:
+    """The app on a fresh SQLite file in a temporary folder: every benchmark's starting point."""
+    return create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench",
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                       "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
 
+
+@contextmanager
+def national_contest(purpose: str) -> Iterator[Flask]:
+    """A throwaway app holding the national contest, inside its app context."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+        app = throwaway_app(tmp)
         with app.app_context():
             db.create_all()
             print(f"building {INSTITUTIONS:,} institutions x {len(CHANNELS)} channels x {CONTACTS_PER_CHANNEL} contacts "
-                  f"x {CRITERIA} criteria ...", flush=True)
+                  f"x {CRITERIA} criteria {purpose}...", flush=True)
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("INSERT INTO user (id, email, name, role, active, created_at) "
                                      "VALUES (1, 'a@b', 'A', 'auditor', 1, CURRENT_TIMESTAMP)")
@@ -102,29 +109,36 @@ def run() -> list[Row]:
             with db.engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
                 conn.commit()
+            yield app
 
-            def sql_aggregate() -> None:
-                db.session.execute(SQL_TWO_STAGE, {"campaign": 1}).all()
-                db.session.rollback()
 
-            def engine_recompute() -> None:
-                standings = services.compute_standings(1)
-                assert len(standings) == INSTITUTIONS
-                db.session.rollback()
+def run() -> list[Row]:
+    from audit import services
 
-            def orm_per_answer() -> None:
-                contacts = db.session.scalars(sa.select(Contact).where(Contact.institution_id <= ORM_SAMPLE)
-                                              .options(sa.orm.selectinload(Contact.answers))).all()
-                totals = [(c.id, sum(a.earned for a in c.answers), sum(a.possible for a in c.answers)) for c in contacts]
-                assert len(totals) == ORM_SAMPLE * len(CHANNELS) * CONTACTS_PER_CHANNEL
-                db.session.rollback()
-                db.session.expunge_all()
+    with national_contest(""):
 
-            baseline = best_of(sql_aggregate)
-            engine = best_of(engine_recompute)
-            orm = best_of(orm_per_answer, runs=2) * INSTITUTIONS / ORM_SAMPLE
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == \
-                INSTITUTIONS * len(CHANNELS) * CONTACTS_PER_CHANNEL * CRITERIA
+        def sql_aggregate() -> None:
+            db.session.execute(SQL_TWO_STAGE, {"campaign": 1}).all()
+            db.session.rollback()
+
+        def engine_recompute() -> None:
+            standings = services.compute_standings(1)
+            assert len(standings) == INSTITUTIONS
+            db.session.rollback()
+
+        def orm_per_answer() -> None:
+            contacts = db.session.scalars(sa.select(Contact).where(Contact.institution_id <= ORM_SAMPLE)
+                                          .options(sa.orm.selectinload(Contact.answers))).all()
+            totals = [(c.id, sum(a.earned for a in c.answers), sum(a.possible for a in c.answers)) for c in contacts]
+            assert len(totals) == ORM_SAMPLE * len(CHANNELS) * CONTACTS_PER_CHANNEL
+            db.session.rollback()
+            db.session.expunge_all()
+
+        baseline = best_of(sql_aggregate)
+        engine = best_of(engine_recompute)
+        orm = best_of(orm_per_answer, runs=2) * INSTITUTIONS / ORM_SAMPLE
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == \
+            INSTITUTIONS * len(CHANNELS) * CONTACTS_PER_CHANNEL * CRITERIA
     return [
         Row("recompute: two-stage SQL aggregate (baseline)", ms(baseline), 1.0, None),
         Row("recompute: engine (SQL per contact + engine)", ms(engine), engine / baseline, 1.5),

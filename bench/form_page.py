@@ -11,18 +11,16 @@ import gzip
 import re
 import tempfile
 import time
-from pathlib import Path
 
 from flask import render_template_string
-from sqlalchemy.pool import NullPool
 
-from audit import create_app
 from audit.contact_form import form_class
 from audit.extensions import db
 from audit.models import Assignment, Campaign, CampaignChannel, Institution, User
 from audit.rubrics import parse_rubric
 from audit.services import store_rubric
 
+from .engine import throwaway_app
 from .report import Row
 
 CRITERIA = 60
@@ -64,9 +62,7 @@ def rubric_source(criteria: int = CRITERIA) -> str:
 def run() -> list[Row]:
     rubric = parse_rubric(rubric_source(), "bench_visit.yaml")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": True,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                          "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+        app = throwaway_app(tmp)
         with app.app_context():
             db.create_all()
             store_rubric(rubric)

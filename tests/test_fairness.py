@@ -361,7 +361,7 @@ def test_calibration_contacts_do_not_change_the_ranking(demo_app):
 
 
 def test_the_demo_calibration_flags_the_ambiguous_criterion_and_finds_the_harsh_auditor(demo_app):
-    from audit.views.organiser.fairness import fairness_report
+    from audit.fairness_data import fairness_report
 
     with demo_app.app_context():
         report = fairness_report(db.session.get(Campaign, 1))
@@ -408,7 +408,7 @@ def test_the_ranking_page_shows_intervals_and_marks(auth, demo_client, demo_app)
     assert "Points: 95% interval" in html and "Rank: 95% interval" in html
     assert "not distinguishable from its neighbours" in html
     with demo_app.app_context():
-        from audit.views.organiser.fairness import standings_with_uncertainty
+        from audit.fairness_data import standings_with_uncertainty
 
         standings, intervals = standings_with_uncertainty(1)
         top = intervals[standings[0].institution_id]
@@ -417,7 +417,7 @@ def test_the_ranking_page_shows_intervals_and_marks(auth, demo_client, demo_app)
 
 def test_the_overview_warns_before_publishing_when_a_licence_could_flip(auth, demo_client, demo_app):
     with demo_app.app_context():
-        from audit.views.organiser.fairness import standings_with_uncertainty
+        from audit.fairness_data import standings_with_uncertainty
 
         campaign = db.session.get(Campaign, 1)
         campaign.status = "review"

@@ -84,7 +84,7 @@ def test_a_correction_keeps_the_original_and_the_reason_and_rescored_points(demo
         assert (fix.original_value, fix.corrected_value, fix.reason) == (original, flipped,
                                                                         "Nagranie rozmowy pokazuje inaczej.")
         assert {a.criterion_id: a.value for a in contact.answers}[criterion] == flipped
-        rescored = review.score_of(contact, services.rubric_by_hash(contact.rubric_hash))
+        _rubric, rescored = services.contact_score(contact)
         assert sum(a.earned for a in contact.answers) == pytest.approx(rescored.earned) != earned_before
         history = review.contact_history(contact)
         assert history[-1].action == "answer_corrected" and history[-1].before == original

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -12,12 +12,12 @@ from wtforms import SelectChoice
 from ... import editions, journal, publication, services
 from ...errors import describe
 from ...extensions import db
+from ...fairness_data import standings_with_uncertainty
 from ...forms import ActionForm, DirectorAccessForm, EditionForm, OverrideForm, PublishForm
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
 from . import bp
-from .fairness import standings_with_uncertainty
 
 
 @bp.get("/")
@@ -87,11 +87,14 @@ def edition(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
     counts = dict(db.session.execute(sa.select(Contact.status, sa.func.count()).where(
         Contact.campaign_id == campaign_id).group_by(Contact.status)).all())
+    flips = []  # licence decisions that could flip within their intervals: worth a look before publishing
+    if campaign.status in publication.PUBLISHABLE_STATUSES:
+        flips = [r for r in standings_with_uncertainty(campaign_id)[1].values() if r.licence_could_flip]
     return render_template(
         "organiser/edition.html", campaign=campaign, counts=counts, action=ActionForm(),
         publish_form=PublishForm(), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
         pending=publication.pending_changes(campaign_id), overrides=publication.overrides_of(campaign_id),
-        next_status=editions.NEXT_STATUS.get(campaign.status))
+        next_status=editions.NEXT_STATUS.get(campaign.status), flips=flips)
 
 
 @bp.post("/campaigns/<int:campaign_id>/advance")
@@ -135,13 +138,13 @@ def director_access(campaign_id: int) -> Response:
 def ranking(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
     category = request.args.get("category") or None
-    everything, uncertainty = standings_with_uncertainty(campaign_id)  # one load for both
-    g.setdefault("rank_uncertainty", {})[campaign_id] = uncertainty  # read by the template's rank_uncertainty()
+    everything, uncertainty = standings_with_uncertainty(campaign_id)  # bootstrap intervals: audit/fairness.py
     standings = [s for s in everything if category in (None, s.category)]
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
         Institution.id.in_([s.institution_id for s in standings])))}
     return render_template("organiser/ranking.html", campaign=campaign, standings=standings,
-                           institutions=names, category=category, overrides=publication.overrides_of(campaign_id))
+                           institutions=names, category=category, overrides=publication.overrides_of(campaign_id),
+                           uncertainty=uncertainty)
 
 
 @bp.get("/campaigns/<int:campaign_id>/institutions/<int:institution_id>")

@@ -1,95 +1,20 @@
 """Fairness of an edition's ranking: auditor agreement, auditor calibration, leave-one-auditor-out
 and rank intervals (audit/fairness.py does the statistics; docs/statistics.md explains them).
 
-The loaders below feed the pure functions plain rows from one SQL statement each. Organisers
-only: auditors appear by pseudonym.
+The rows come from audit/fairness_data.py. Organisers only: auditors appear by pseudonym.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
-import sqlalchemy as sa
-from flask import g, render_template
+from flask import render_template
 from flask_babel import format_decimal
 
 from ... import fairness as stats
-from ... import scoring, services
 from ...extensions import db
-from ...models import Answer, CalibrationGroup, Campaign, Contact, Institution, User
-from ...rubrics import Criterion, Rubric
+from ...fairness_data import fairness_report
+from ...models import Campaign
 from ...security import role_required
 from . import bp
-
-# --- loaders ---------------------------------------------------------------------------------
-
-
-def calibration_rows(campaign_id: int) -> tuple[list[stats.CalibrationAnswer], list[stats.CalibrationScore],
-                                                 dict[str, Rubric]]:
-    """The accepted calibration contacts' answers and whole-contact scores, and the rubric of each channel."""
-    rows = db.session.execute(
-        sa.select(Contact.calibration_group_id, Contact.channel, Contact.auditor_id, Contact.rubric_hash,
-                  Answer.criterion_id, Answer.value, Answer.earned, Answer.possible)
-        .join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-               Contact.calibration_group_id.is_not(None))
-        .order_by(Contact.calibration_group_id, Contact.auditor_id, Answer.id)).all()
-    rubrics: dict[str, Rubric] = {}
-    answers: list[stats.CalibrationAnswer] = []
-    totals: dict[tuple[int, str, int], list[float]] = {}
-    for group, channel, auditor, rubric_hash, criterion_id, value, earned, possible in rows:
-        rubric = rubrics.setdefault(channel, services.rubric_by_hash(rubric_hash))
-        answer_type = _answer_type(rubric, criterion_id)
-        if answer_type is not None and value is not None:
-            answers.append(stats.CalibrationAnswer(group, channel, auditor, criterion_id, value, answer_type))
-        total = totals.setdefault((group, channel, auditor), [0.0, 0.0])
-        total[0] += earned
-        total[1] += possible
-    scores = [stats.CalibrationScore(group, channel, auditor, earned / possible)
-              for (group, channel, auditor), (earned, possible) in totals.items() if possible > 0]
-    return answers, scores, rubrics
-
-
-def _answer_type(rubric: Rubric, criterion_id: str) -> str | None:
-    try:
-        return rubric.criterion(criterion_id).type
-    except KeyError:  # a criterion the rubric no longer has
-        return None
-
-
-def audited_contacts(campaign_id: int) -> list[stats.AuditedContact]:
-    """The regular accepted contacts (those the ranking counts) as ContactTotal rows with their auditor."""
-    rows = db.session.connection().execute(
-        sa.select(Contact.id, Contact.institution_id, Contact.channel, sa.func.sum(Answer.earned),
-                  sa.func.sum(Answer.possible), Contact.auditor_id)
-        .join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
-        .group_by(Contact.id))
-    return [stats.AuditedContact(*row) for row in rows]
-
-
-def standings_with_uncertainty(campaign_id: int) -> tuple[list[scoring.Standing], dict[int, stats.RankInterval]]:
-    """The engine's standings and their bootstrap intervals, from one load of the edition's rows."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise LookupError(f"no campaign {campaign_id}")
-    rules = services.campaign_rules(campaign)
-    with services.cyclic_gc_paused():  # as compute_standings does: the batch makes only acyclic tuples
-        totals = services.accepted_contact_totals(campaign_id)
-        standings = scoring.score_campaign(rules, services.campaign_institutions(campaign_id), totals,
-                                           services.critical_failures(campaign_id))
-        return standings, stats.standings_uncertainty(standings, totals, rules.threshold)
-
-
-@bp.app_template_global("rank_uncertainty")
-def rank_uncertainty(campaign_id: int) -> dict[int, stats.RankInterval]:
-    """Institution id -> its current points and rank intervals, for the ranking and overview pages
-    (computed once per request)."""
-    cache: dict[int, dict[int, stats.RankInterval]] = g.setdefault("rank_uncertainty", {})
-    if campaign_id not in cache:
-        cache[campaign_id] = standings_with_uncertainty(campaign_id)[1]
-    return cache[campaign_id]
 
 
 @bp.app_template_filter("coefficient")
@@ -105,52 +30,6 @@ def signed_percent(value: float | None) -> str:
         return "—"
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     return sign + format_decimal(abs(value) * 100, format="0.0")
-
-
-# --- the page ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FairnessReport:
-    agreement: list[stats.RubricAgreement]
-    kappas: list[stats.PairKappa]
-    groups: Mapping[int, CalibrationGroup]
-    criteria: Mapping[tuple[str, str], Criterion]
-    """(channel, criterion id) -> the criterion, for its question and its answers' labels."""
-    calibration: list[stats.AuditorCalibration]
-    group_deviation: Mapping[int, stats.AuditorCalibration]
-    leave_one_out: list[stats.LeaveOneOut]
-    standings: list[scoring.Standing]
-    intervals: Mapping[int, stats.RankInterval]
-    pseudonyms: Mapping[int, str]
-    institutions: Mapping[int, Institution]
-
-    @property
-    def could_flip(self) -> list[stats.RankInterval]:
-        return [r for r in self.intervals.values() if r.licence_could_flip]
-
-
-def fairness_report(campaign: Campaign) -> FairnessReport:
-    answers, scores, rubrics = calibration_rows(campaign.id)
-    contacts = audited_contacts(campaign.id)
-    standings, intervals = standings_with_uncertainty(campaign.id)
-    loo = stats.leave_one_auditor_out(services.campaign_rules(campaign), services.campaign_institutions(campaign.id),
-                                      contacts, services.critical_failures(campaign.id))
-    auditor_ids = {c.auditor_id for c in contacts} | {a.auditor_id for a in answers}
-    pseudonyms = {i: p or f"#{i}" for i, p in db.session.execute(
-        sa.select(User.id, User.pseudonym).where(User.id.in_(auditor_ids)))}
-    groups = {grp.id: grp for grp in db.session.scalars(
-        sa.select(CalibrationGroup).where(CalibrationGroup.campaign_id == campaign.id))}
-    institutions = {i.id: i for i in db.session.scalars(sa.select(Institution).where(Institution.id.in_(
-        {s.institution_id for s in standings} | {grp.institution_id for grp in groups.values() if grp.institution_id})))}
-    criteria = {(channel, c.id): c for channel, rubric in rubrics.items() for c in rubric.criteria}
-    position = {ch.channel: n for n, ch in enumerate(campaign.channels)}
-    agreement = sorted(stats.agreement_report(answers, scores), key=lambda r: (position.get(r.rubric, len(position)),
-                                                                             r.rubric))
-    return FairnessReport(
-        agreement, stats.pairwise_kappa(answers), groups, criteria,
-        stats.auditor_calibration(contacts), {c.auditor_id: c for c in stats.calibration_group_deviation(scores)},
-        loo, standings, intervals, pseudonyms, institutions)
 
 
 @bp.get("/campaigns/<int:campaign_id>/fairness", endpoint="fairness")

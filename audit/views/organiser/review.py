@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from ... import appeals as appeals_
-from ... import review
+from ... import review, services
 from ...errors import describe
 from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
@@ -30,10 +30,10 @@ def review_queue(campaign_id: int) -> str:
 @role_required("organiser")
 def contact(contact_id: int) -> str:
     item = db.get_or_404(Contact, contact_id)
-    rubric = review.rubric_of(item)
+    rubric, score = services.contact_score(item)
     return render_template(
         "organiser/contact.html", contact=item, campaign=db.session.get(Campaign, item.campaign_id), rubric=rubric,
-        score=review.score_of(item, rubric), answers={a.criterion_id: a for a in item.answers},
+        score=score, answers={a.criterion_id: a for a in item.answers},
         corrections=review.corrections_of(item), history=review.contact_history(item),
         form=ReviewForm(version=item.version), correction_form=CorrectionForm(version=item.version))
 
