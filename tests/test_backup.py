@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import tarfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ from audit.backup import BackupError, backup_cli, check_archive, create_backup, 
 from audit.extensions import db
 from audit.models import Campaign, Contact, Evidence, Institution, Setting
 
-from .conftest import ROOT
+from .conftest import ROOT, fresh_postgres_database
 
 
 def photo() -> bytes:
@@ -71,16 +70,8 @@ def empty_database(tmp_path: Path, source_url: str) -> Iterator[str]:
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'audit.db'}"
         return
-    name = f"restore_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database(source_url) as fresh:
+        yield fresh
 
 
 def app_on(tmp_path: Path, url: str):
