@@ -59,7 +59,7 @@ def try_rubric(rubric_path: str, answers_path: str, lang: str) -> None:
         answer = "" if item.answer is None else str(item.answer)
         mark = " CRITICAL FAILED" if item.critical_failed else ""
         click.echo(f"  {c.id:<28} {item.status:<15} {answer:<10} {item.earned:g}/{item.possible:g}  [{c.standard}]{mark}")
-    ratio = "n/a" if result.ratio is None else f"{result.ratio:.1%}"
+    ratio = "n/a" if result.ratio is None else f"{float(result.ratio):.1%}"
     click.echo(f"total: {result.earned:g} of {result.possible:g} points = {ratio}")
     if result.unanswered:
         click.echo(f"unanswered (count as 0): {', '.join(result.unanswered)}")
@@ -84,9 +84,50 @@ def demo_command(if_empty: bool) -> None:
     click.echo(message)
 
 
+@click.group("results", cls=AppGroup)
+def results_cli() -> None:
+    """Check published results."""
+
+
+class CannotVerify(click.ClickException):
+    """Nothing to verify (no such edition, nothing published): exit 2, apart from "a difference" (1)."""
+
+    exit_code = 2
+
+
+@results_cli.command("verify")
+@click.argument("edition", type=int)
+@click.option("--revision", "revision_number", type=int, default=None, help="Check only this revision.")
+def verify_results(edition: int, revision_number: int | None) -> None:
+    """Recompute every published revision of EDITION (an edition id) from the stored answers and
+    rubric texts, and print any difference. Exit 0 if all match, 1 if any differs, 2 if there is
+    nothing to verify."""
+    from .verification import VerificationError, verify_edition
+
+    try:
+        checks = verify_edition(edition, revision_number)
+    except VerificationError as exc:
+        raise CannotVerify(str(exc)) from None
+    for check in checks:
+        for difference in check.differences:
+            click.echo(str(difference))
+        for note in check.notes:
+            click.echo(f"note: {note}")
+        undone = (f" ({check.corrections_undone} correction{'s' if check.corrections_undone != 1 else ''} "
+                  "made after publication undone)") if check.corrections_undone else ""
+        click.echo(check.summary() + undone)
+    failed = [c for c in checks if not c.matches]
+    if failed:
+        total = sum(len(c.differences) for c in failed)
+        click.echo(f"edition {edition}: {total} difference{'s' if total != 1 else ''} in {len(failed)} of "
+                   f"{len(checks)} revision{'s' if len(checks) != 1 else ''}", err=True)
+        raise click.exceptions.Exit(1)
+
+
 def init_app(app: Flask) -> None:
     from .backup import backup_cli
 
     app.cli.add_command(rubrics_cli)
+    app.cli.add_command(results_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_cli)

@@ -42,11 +42,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from . import fairness, services
+from . import fairness, services, standings
 from .extensions import db
 from .i18n import CATEGORY_LABELS, CHANNEL_LABELS, CHANNEL_STATUS_LABELS, describe_reason, lang
 from .models import Answer, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, RubricVersion, User
-from .publication import overrides_of, reason_of
+from .publication import reason_of
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CREATOR = "Audyt Zaufania"
@@ -594,34 +594,18 @@ class _Result(NamedTuple):
     channels: dict[str, dict[str, Any]]
 
 
+def _rows(result: standings.EditionResult) -> list[_Result]:
+    return [_Result(r.institution_id, r.category, r.points, r.rank, r.category_rank, r.licensed, r.override_reason,
+                    r.reasons_json(), r.channels_json()) for r in result.institutions]
+
+
 def _revision_results(revision: Revision) -> list[_Result]:
-    rows = db.session.execute(
-        sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
-                  RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.licensed,
-                  RevisionStanding.override_reason, RevisionStanding.reasons, RevisionStanding.channels)
-        .where(RevisionStanding.revision_id == revision.id).order_by(RevisionStanding.position))
-    return [_Result(*row) for row in rows]
+    return _rows(standings.published(revision))
 
 
 def _live_results(campaign: Campaign) -> list[_Result]:
     """What the next revision would hold: the engine's standings with the organiser's overrides."""
-    standings = services.compute_standings(campaign.id)
-    ratios = {contact_id: earned / possible  # rows of ContactTotal's shape: unpacked by position
-              for contact_id, _i, _c, earned, possible in services.accepted_contact_totals(campaign.id)
-              if possible > 0}
-    overrides = overrides_of(campaign.id)
-    results = []
-    for s in standings:
-        override = overrides.get(s.institution_id)
-        channels = {ch.channel: {"status": ch.status, "score": ch.score, "weight": ch.weight,
-                                 "contacts": len(ch.contact_ids),
-                                 "contact_scores": [ratios[i] for i in ch.contact_ids if i in ratios]}
-                    for ch in s.channels}
-        results.append(_Result(s.institution_id, s.category, s.points, s.rank, s.category_rank,
-                               override.licensed if override is not None else s.licence.granted,
-                               override.reason if override is not None else None,
-                               [list(r) for r in s.licence.reasons], channels))
-    return results
+    return _rows(standings.live(campaign))
 
 
 def _edition_channels(campaign: Campaign, results: Sequence[_Result]) -> tuple[ChannelInfo, ...]:

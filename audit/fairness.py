@@ -421,12 +421,12 @@ def _decided_by_points(passed: Iterable[tuple[str, bool]]) -> bool:
 def inputs_from_standings(standings: Iterable[scoring.Standing],
                           contacts: Iterable[tuple[int, int, str, float, float]]) -> list[UncertaintyInput]:
     """Bootstrap inputs from the engine's standings and the ContactTotal rows they were scored from."""
-    ratios = {row[0]: row[3] / row[4] for row in contacts if row[4] > 0}
+    ratios = {row[0]: float(scoring.exact(row[3]) / scoring.exact(row[4])) for row in contacts if row[4] > 0}
     out = []
     for s in standings:
         channels = tuple(
-            ChannelEvidence(ch.weight, tuple(ratios[i] for i in ch.contact_ids if i in ratios),  # ids come sorted
-                            ch.score if not ch.contact_ids and ch.score is not None else 0.0)
+            ChannelEvidence(float(ch.weight), tuple(ratios[i] for i in ch.contact_ids if i in ratios),  # ids sorted
+                            float(ch.score) if not ch.contact_ids and ch.score is not None else 0.0)
             for ch in s.channels if ch.counts)
         out.append(UncertaintyInput(s.institution_id, s.points, s.rank, channels,
                                     s.points is not None and _decided_by_points((r.code, r.passed)
@@ -452,17 +452,16 @@ def inputs_from_published(rows: Iterable[_PublishedRow]) -> list[UncertaintyInpu
 
 
 def engine_round(points: np.ndarray) -> np.ndarray:
-    """Round to one decimal exactly as Python's round() does (the engine's rounding), vectorised.
+    """Round to one decimal half up, as the engine rounds its exact points, vectorised.
 
-    NumPy's round scales by 10 first and can differ from round() next to a half-way value; those
-    few values are rounded by round() itself.
+    The bootstrap works in floats: a value within 1e-6 of a half-way point is taken to be that
+    half-way point (the engine's exact value there is the half itself), so it rounds up.
     """
-    rounded = np.round(points, 1)
     scaled = points * 10
+    rounded = np.floor(scaled + 0.5)
     near_half = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6
-    if near_half.any():
-        rounded[near_half] = [round(float(v), 1) for v in points[near_half]]
-    return rounded
+    rounded[near_half] = np.floor(scaled[near_half]) + 1
+    return np.asarray(rounded / 10)
 
 
 def _compensated_add(total: np.ndarray, error: np.ndarray, terms: np.ndarray) -> None:

@@ -54,8 +54,8 @@ def _answer_type(rubric: Rubric, criterion_id: str) -> str | None:
 def audited_contacts(campaign_id: int) -> list[stats.AuditedContact]:
     """The regular accepted contacts (those the ranking counts) as ContactTotal rows with their auditor."""
     rows = db.session.connection().execute(
-        sa.select(Contact.id, Contact.institution_id, Contact.channel, sa.func.sum(Answer.earned),
-                  sa.func.sum(Answer.possible), Contact.auditor_id)
+        sa.select(Contact.id, Contact.institution_id, Contact.channel, services.milli_points(Answer.earned),
+                  services.milli_points(Answer.possible), Contact.auditor_id)
         .join(Answer, Answer.contact_id == Contact.id)
         .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
         .group_by(Contact.id))

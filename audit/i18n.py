@@ -97,7 +97,7 @@ def points(value: float | None) -> str:
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value * 100, format="0.0") + "%"
+    return "—" if value is None else format_decimal(float(value) * 100, format="0.0") + "%"
 
 
 def describe_reason(reason: Reason) -> str:

@@ -400,6 +400,9 @@ class Revision(db.Model):
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     threshold: so.Mapped[float]
     """The edition's threshold when published."""
+    rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    """The rules it was scored with (weights, minimums, threshold, missing-channel policy), for
+    `flask results verify`; None for revisions published before they were kept."""
 
     standings: so.Mapped[list[RevisionStanding]] = so.relationship(
         back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")

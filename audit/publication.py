@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from . import journal, scoring, services
+from . import journal, scoring, services, standings
 from .errors import N_, RuleError
 from .extensions import db
 from .models import Campaign, Licence, LicenceOverride, Revision, RevisionStanding, User, utcnow
@@ -29,12 +29,6 @@ class PublicationError(RuleError):
 
 
 # --- overrides ---------------------------------------------------------------------------
-
-
-def overrides_of(campaign_id: int) -> dict[int, LicenceOverride]:
-    """Institution id -> the organiser's override of its licence decision."""
-    rows = db.session.scalars(sa.select(LicenceOverride).filter_by(campaign_id=campaign_id))
-    return {o.institution_id: o for o in rows}
 
 
 def set_override(campaign: Campaign, institution_id: int, licensed: bool | None, reason: str,
@@ -82,11 +76,6 @@ def revision_of(campaign_id: int, number: int) -> Revision | None:
     return db.session.scalar(sa.select(Revision).filter_by(campaign_id=campaign_id, number=number))
 
 
-def _reasons(decision: scoring.LicenceDecision) -> list[list[object]]:
-    """The engine's reasons as JSON: [code, passed, channel, criterion, contact, value, required]."""
-    return [list(r) for r in decision.reasons]
-
-
 def counted_contacts(campaign_id: int, institution_id: int) -> set[int]:
     """Contacts the newest published revision counted for the institution."""
     revision = latest_revision(campaign_id)
@@ -101,42 +90,23 @@ def reason_of(row: list[object]) -> scoring.Reason:
     return scoring.Reason(*row)  # type: ignore[arg-type]
 
 
-def _channels(standing: scoring.Standing, contact_ratios: dict[int, float]) -> dict[str, dict[str, object]]:
-    return {
-        ch.channel: {"status": ch.status, "score": ch.score, "weight": ch.weight, "contacts": len(ch.contact_ids),
-                     "contact_ids": list(ch.contact_ids),
-                     "contact_scores": [contact_ratios[i] for i in ch.contact_ids if i in contact_ratios]}
-        for ch in standing.channels
-    }
-
-
 def publish(campaign: Campaign, actor: User, note: str = "") -> Revision:
     """Freeze the edition's current standings as its next revision and bring licences in line."""
     if campaign.status not in PUBLISHABLE_STATUSES:
         raise PublicationError(N_("Only an edition in review or already published can be published."))
-    standings = services.compute_standings(campaign.id)
-    if not any(s.points is not None for s in standings):
+    result = standings.live(campaign)
+    if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
-    contact_ratios = {contact_id: earned / possible  # rows of ContactTotal's shape, unpacked by position
-                      for contact_id, _, _, earned, possible in services.accepted_contact_totals(campaign.id)
-                      if possible > 0}
-    overrides = overrides_of(campaign.id)
     previous = latest_revision(campaign.id)
     revision = Revision(campaign_id=campaign.id, number=(previous.number + 1) if previous else 1,
-                        published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold)
-    for position, s in enumerate(standings):
-        override = overrides.get(s.institution_id)
-        revision.standings.append(RevisionStanding(
-            institution_id=s.institution_id, position=position, category=s.category, points=s.points,
-            rank=s.rank, category_rank=s.category_rank, engine_licensed=s.licence.granted,
-            licensed=override.licensed if override is not None else s.licence.granted,
-            override_reason=override.reason if override is not None else None,
-            reasons=_reasons(s.licence), channels=_channels(s, contact_ratios)))
+                        published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
+                        rules=standings.rules_json(services.campaign_rules(campaign)))
+    revision.standings.extend(standings.revision_rows(result))
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()
     journal.record("publish", actor=actor, object_type="revision", object_id=revision.id, campaign_id=campaign.id,
-                   reason=revision.note, number=revision.number, institutions=len(standings))
+                   reason=revision.note, number=revision.number, institutions=len(result.institutions))
     _bring_licences_in_line(campaign, revision, actor)
     db.session.flush()
     return revision
@@ -198,18 +168,14 @@ class PendingChange:
 def pending_changes(campaign_id: int) -> list[PendingChange]:
     """What the next revision would change; empty when the published ranking is current."""
     revision = latest_revision(campaign_id)
-    if revision is None:
+    campaign = db.session.get(Campaign, campaign_id)
+    if revision is None or campaign is None:
         return []
-    published = {r.institution_id: r for r in revision.standings}
-    overrides = overrides_of(campaign_id)
+    published = standings.published(revision).by_institution()
     changes = []
-    for s in services.compute_standings(campaign_id):
-        override = overrides.get(s.institution_id)
-        licensed = override.licensed if override is not None else s.licence.granted
-        row = published.get(s.institution_id)
-        contacts = {ch.channel: len(ch.contact_ids) for ch in s.channels}
-        if row is None or row.points != s.points or row.licensed != licensed or row.rank != s.rank or \
-                contacts != {ch: v.get("contacts") for ch, v in row.channels.items()}:
-            changes.append(PendingChange(s.institution_id, row.points if row else None, s.points,
-                                         row.licensed if row else None, licensed))
+    for now in standings.live(campaign).institutions:
+        then = published.get(now.institution_id)
+        if standings.differs(then, now):
+            changes.append(PendingChange(now.institution_id, then.points if then else None, now.points,
+                                         then.licensed if then else None, now.licensed))
     return changes

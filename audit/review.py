@@ -8,6 +8,7 @@ flush(); the view commits, and a StaleDataError at commit means the same race, l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,8 @@ from . import journal, scoring
 from .errors import N_, RuleError
 from .extensions import db
 from .models import AnswerCorrection, AuditEvent, Contact, User, utcnow
-from .services import record_answers, rubric_by_hash
+from .rubrics import Criterion, Rubric
+from .services import record_answers, rubric_by_hash, stored_value
 
 REVIEWABLE = ("submitted",)
 CORRECTABLE = ("submitted", "accepted")
@@ -66,50 +68,90 @@ def return_to_auditor(contact: Contact, reviewer: User, seen_version: int, comme
     db.session.flush()
 
 
+class CorrectionIncomplete(ReviewError):
+    """A correction that makes criteria apply that have no answer yet: they are answered with it,
+    or the contact goes back to its auditor. Saving it as it is would score a contact on fewer
+    criteria than its rubric asks (the hole that once turned a 4% phone call into 1000 points)."""
+
+    def __init__(self, criteria: tuple[str, ...]):
+        self.criteria = criteria
+        super().__init__(N_("This correction makes criteria apply that have no answer yet (%(criteria)s): "
+                            "answer them with the correction, or return the contact to its auditor."),
+                         criteria=", ".join(criteria))
+
+
+def _parse(rubric: Rubric, criterion_id: str, raw_value: str) -> scoring.AnswerValue | None:
+    try:
+        criterion = rubric.criterion(criterion_id)
+    except KeyError:
+        raise ReviewError(N_("The rubric has no criterion '%(criterion)s'."), criterion=criterion_id) from None
+    try:
+        return scoring.parse_answer(criterion, raw_value)
+    except scoring.AnswerError as error:
+        raise ReviewError(N_("This answer does not fit the criterion: %(problem)s"), problem=str(error)) from None
+
+
 def correct_answer(contact: Contact, reviewer: User, seen_version: int, criterion_id: str, raw_value: str,
-                   reason: str) -> AnswerCorrection:
+                   reason: str, revealed: Mapping[str, str] | None = None) -> AnswerCorrection:
     """Change one answer with a written reason; the original stays in the correction record.
 
     Measured criteria are corrected like the others: the recorded facts stay as the auditor
-    wrote them, and the correction says why the answer differs.
+    wrote them, and the correction says why the answer differs. A correction that makes
+    criteria apply (a phone call that was answered after all) needs their answers too, in
+    `revealed`; without them it raises CorrectionIncomplete and changes nothing.
     """
     reason = reason.strip()
     if not reason:
         raise ReviewError(N_("A correction needs a written reason."))
     _check(contact, seen_version, CORRECTABLE)
     rubric = rubric_by_hash(contact.rubric_hash)
-    try:
-        criterion = rubric.criterion(criterion_id)
-    except KeyError:
-        raise ReviewError(N_("The rubric has no criterion '%(criterion)s'."), criterion=criterion_id) from None
-    try:
-        value = scoring.parse_answer(criterion, raw_value)
-    except scoring.AnswerError as error:
-        raise ReviewError(N_("This answer does not fit the criterion: %(problem)s"), problem=str(error)) from None
+    value = _parse(rubric, criterion_id, raw_value)
     if value is None:
         raise ReviewError(N_("Choose the corrected answer."))
     answers: dict[str, scoring.AnswerValue] = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
     original = answers.get(criterion_id)
-    if original is not None and str(original) == _text(value):
+    if original is not None and str(original) == stored_value(value):
         raise ReviewError(N_("The corrected answer is the same as the original."))
     answers[criterion_id] = value
+    added: dict[str, scoring.AnswerValue] = {}
+    for revealed_id, raw in (revealed or {}).items():
+        parsed = _parse(rubric, revealed_id, raw)
+        if parsed is not None and revealed_id not in answers:
+            added[revealed_id] = parsed
+    answers |= added
+    shown = scoring.visible_criteria(rubric, answers)
+    missing = tuple(c.id for c in rubric.criteria if c.id in shown and answers.get(c.id) is None)
+    if missing:
+        raise CorrectionIncomplete(missing)
     comments = {a.criterion_id: a.comment for a in contact.answers if a.comment}
     record_answers(contact, answers, comments)
     correction = AnswerCorrection(contact_id=contact.id, criterion_id=criterion_id,
                                   original_value=None if original is None else str(original),
-                                  corrected_value=_text(value), reason=reason, corrected_by_id=reviewer.id)
+                                  corrected_value=stored_value(value), reason=reason, corrected_by_id=reviewer.id)
     db.session.add(correction)
+    for revealed_id, revealed_value in added.items():  # answers the correction made necessary, on the record too
+        db.session.add(AnswerCorrection(contact_id=contact.id, criterion_id=revealed_id, original_value=None,
+                                        corrected_value=stored_value(revealed_value), reason=reason,
+                                        corrected_by_id=reviewer.id))
     contact.updated_at = utcnow()  # a new version: a reviewer who saw the old answers must reload
     db.session.flush()
     journal.record("answer_corrected", actor=reviewer, object_type="contact", object_id=contact.id,
                    campaign_id=contact.campaign_id, reason=reason, criterion=criterion_id,
-                   before=correction.original_value, after=correction.corrected_value)
+                   before=correction.original_value, after=correction.corrected_value,
+                   **({"revealed": {k: stored_value(v) for k, v in added.items()}} if added else {}))
     db.session.flush()
     return correction
 
 
-def _text(value: scoring.AnswerValue) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def revealed_by(contact: Contact, criterion_id: str, raw_value: str) -> tuple[Criterion, ...]:
+    """The criteria a correction would make apply that have no answer yet (for the follow-up form)."""
+    rubric = rubric_by_hash(contact.rubric_hash)
+    answers: dict[str, scoring.AnswerValue] = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+    value = _parse(rubric, criterion_id, raw_value)
+    if value is not None:
+        answers[criterion_id] = value
+    shown = scoring.visible_criteria(rubric, answers)
+    return tuple(c for c in rubric.criteria if c.id in shown and answers.get(c.id) is None)
 
 
 # --- a contact's history -------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -266,6 +267,9 @@ class _Checker:
             return None
         if value < 0:
             self.fail(node, f"{what} must not be negative ({value})", crit)
+            return None
+        if Decimal(repr(float(value))).scaleb(3) % 1 != 0:  # SQL sums points in thousandths, exactly
+            self.fail(node, f"{what} has more than three decimals ({value})", crit)
             return None
         return float(value)
 

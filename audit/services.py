@@ -74,13 +74,14 @@ def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
     rubric = rubric_by_hash(contact.rubric_hash)
     result = scoring.score_contact(rubric, answers)
     comments = comments or {}
+    finished = contact.status not in IN_PROGRESS
     if sa.inspect(contact).pending:  # a contact being made: one multi-row INSERT, no Answer objects to track
         db.session.flush()  # the contact's id
         rows = [{"contact_id": contact.id, "criterion_id": item.criterion_id,
-                 "value": None if answers.get(item.criterion_id) is None else _stored_value(answers[item.criterion_id]),
-                 "comment": comments.get(item.criterion_id) or None, "earned": item.earned,
-                 "possible": item.possible, "critical_failed": item.critical_failed}
-                for item in result.criteria if answers.get(item.criterion_id) is not None or item.criterion_id in comments]
+                 "value": None if answers.get(item.criterion_id) is None else stored_value(answers[item.criterion_id]),
+                 "comment": comments.get(item.criterion_id) or None, "earned": float(item.earned),
+                 "possible": float(item.possible), "critical_failed": item.critical_failed}
+                for item in result.criteria if _kept(item, answers, comments, finished)]
         if rows:
             db.session.connection().execute(sa.insert(Answer.__table__), rows)  # Core: one executemany
         db.session.expire(contact, ["answers"])
@@ -89,26 +90,54 @@ def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
     for item in result.criteria:
         value = answers.get(item.criterion_id)
         row = existing.pop(item.criterion_id, None)
-        if value is None and item.criterion_id not in comments:
+        if not _kept(item, answers, comments, finished):
             if row is not None:
                 contact.answers.remove(row)
             continue
         if row is None:
             row = Answer(criterion_id=item.criterion_id)
             contact.answers.append(row)
-        row.value = None if value is None else _stored_value(value)
+        row.value = None if value is None else stored_value(value)
         row.comment = comments.get(item.criterion_id) or None
-        row.earned, row.possible, row.critical_failed = item.earned, item.possible, item.critical_failed
+        row.earned, row.possible, row.critical_failed = float(item.earned), float(item.possible), item.critical_failed
     for stale in existing.values():  # criteria no longer in the rubric
         contact.answers.remove(stale)
     db.session.flush()
     return result
 
 
-def _stored_value(value: scoring.AnswerValue) -> str:
+IN_PROGRESS = ("draft", "returned")
+"""Contacts an auditor is still filling in: their gaps are not stored as rows."""
+
+
+def _kept(item: scoring.CriterionScore, answers: Mapping[str, scoring.AnswerValue],
+          comments: Mapping[str, str], finished: bool) -> bool:
+    """Whether a criterion gets a stored row: answered, commented, or (on a finished contact)
+    visible and unanswered, stored with its possible points so that the totals the ranking sums
+    give the engine's figure for the contact, never a smaller denominator."""
+    return (answers.get(item.criterion_id) is not None or item.criterion_id in comments
+            or (finished and item.status == "unanswered"))
+
+
+def stored_value(value: scoring.AnswerValue) -> str:
+    """An answer as stored: a number keeps every digit that was entered (3.9999999 stays 3.9999999)."""
     if isinstance(value, float):
-        return f"{value:g}"
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
+
+
+def milli_points(column: sa.ColumnElement[float]) -> sa.ColumnElement[int]:
+    """A stored points column summed exactly, in integer thousandths of a point.
+
+    Rubric points have at most three decimals, so every stored value is within half a unit in
+    the last place of a whole number of thousandths; a contact's sum of them (tens of values
+    below 1000) is off by far less than 1e-9 points, so rounding the sum once to thousandths
+    gives the exact total, on SQLite and PostgreSQL alike, at the cost of one ROUND per contact.
+    """
+    return sa.cast(sa.func.round(sa.func.sum(column) * MILLI), sa.Integer)
+
+
+MILLI = 1000
 
 
 def contact_score(contact: Contact) -> tuple[Rubric, scoring.ContactScore]:
@@ -128,7 +157,7 @@ def contact_answers(contact_id: int) -> dict[str, str]:
 
 def campaign_rules(campaign: Campaign) -> scoring.CampaignRules:
     return scoring.CampaignRules(
-        weights={ch.channel: ch.weight for ch in campaign.channels if ch.weight > 0},
+        weights={ch.channel: ch.weight for ch in campaign.channels},
         min_contacts={ch.channel: ch.min_contacts for ch in campaign.channels},
         threshold=campaign.threshold,
         missing_channel="zero" if campaign.missing_channel == "zero" else "exclude",
@@ -137,12 +166,13 @@ def campaign_rules(campaign: Campaign) -> scoring.CampaignRules:
 
 def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
     """Every accepted contact of a campaign as (id, institution, channel, earned, possible) rows,
-    totalled by one SQL aggregate over its answers. Calibration contacts (several auditors'
-    scorings of one interaction) measure agreement and never count in the ranking."""
+    totalled by one SQL aggregate over its answers, in integer thousandths of a point (exact).
+    Calibration contacts (several auditors' scorings of one interaction) measure agreement and
+    never count in the ranking."""
     # Core execution on the session's connection: the rows need no ORM loading step.
     rows = db.session.connection().execute(
-        sa.select(Contact.id, Contact.institution_id, Contact.channel, sa.func.sum(Answer.earned),
-                  sa.func.sum(Answer.possible))
+        sa.select(Contact.id, Contact.institution_id, Contact.channel, milli_points(Answer.earned),
+                  milli_points(Answer.possible))
         .join(Answer, Answer.contact_id == Contact.id)
         .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
         .group_by(Contact.id)  # institution and channel depend on the key (valid on PostgreSQL too)

@@ -113,9 +113,11 @@ def test_the_bootstrap_arithmetic_gives_the_engines_points(seed):
             assert estimate == s.points
 
 
-def test_engine_round_matches_python_round_next_to_half_way_values():
-    values = np.array([714.85, 0.05, 0.15, 1.25, 999.95, 12.345 * 10, 600.0500000001, 123.45])
-    assert fairness.engine_round(values).tolist() == [round(v, 1) for v in values.tolist()]
+def test_engine_round_rounds_half_way_values_up_as_the_engine_does():
+    values = np.array([714.85, 0.05, 0.15, 1.25, 999.95, 12.345 * 10, 600.0500000001, 123.45, 656.25, 656.24])
+    expected = [float(scoring.round_points(scoring.exact(v) / 1000)) for v in values.tolist()]
+    assert fairness.engine_round(values).tolist() == expected
+    assert expected[:5] == [714.9, 0.1, 0.2, 1.3, 1000.0]
 
 
 def test_replicate_ranks_are_the_engines_competition_ranks():

@@ -85,7 +85,7 @@ def test_a_correction_keeps_the_original_and_the_reason_and_rescored_points(demo
                                                                         "Nagranie rozmowy pokazuje inaczej.")
         assert {a.criterion_id: a.value for a in contact.answers}[criterion] == flipped
         _rubric, rescored = services.contact_score(contact)
-        assert sum(a.earned for a in contact.answers) == pytest.approx(rescored.earned) != earned_before
+        assert sum(a.earned for a in contact.answers) == pytest.approx(float(rescored.earned)) != earned_before
         history = review.contact_history(contact)
         assert history[-1].action == "answer_corrected" and history[-1].before == original
     page = auth.client.get(f"/organiser/contacts/{contact_id}").get_data(as_text=True)

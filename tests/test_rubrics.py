@@ -166,3 +166,12 @@ def test_a_non_utf8_file_is_refused(tmp_path):
     bad.write_bytes("id: zażółć".encode("cp1250"))
     with pytest.raises(RubricError, match="not UTF-8"):
         load_rubric(bad)
+
+
+def test_points_with_more_than_three_decimals_are_refused():
+    from .rubric_samples import PHONE
+
+    text = PHONE.source.replace("points: 2", "points: 2.0001", 1)
+    assert text != PHONE.source
+    with pytest.raises(RubricError, match="more than three decimals"):
+        parse_rubric(text, "phone.yaml")

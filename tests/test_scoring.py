@@ -307,3 +307,67 @@ def test_a_random_campaign_is_reproducible():
     contacts = [contact(n, rng.randrange(1, 50), rng.choice(["visit", "phone", "email"]), rng.randrange(11)) for n in range(500)]
     insts = [inst(i, "abc"[i % 3]) for i in range(1, 50)]
     assert score_campaign(RULES, insts, contacts) == score_campaign(RULES, insts, contacts[::-1])
+
+
+# --- what the rules leave open, decided (docs/scoring.md) ---------------------------------------
+
+def test_an_unanswered_critical_criterion_counts_as_failed():
+    s = score_contact(PHONE, {"answered": "yes", "rings": 1, "introduced": "full", "courtesy": "3"})
+    assert s.unanswered == ("appeal",) and s.critical_failures == ("appeal",)
+
+
+def test_a_contact_in_a_channel_not_offered_counts_but_the_channel_has_no_minimum():
+    rules = CampaignRules({"visit": 0.5, "email": 0.5}, {"visit": 1, "email": 2}, threshold=0)
+    [s] = score_campaign(rules, [inst(1, channels={"visit"})], [contact(1, 1, "visit", 8), contact(2, 1, "email", 4)])
+    assert s.channel("email").status == "scored" and s.points == 600.0
+    assert s.licence.granted and all(r.channel != "email" for r in s.licence.reasons)
+
+
+def test_a_never_contacted_institution_is_not_ranked_nor_licensed_even_when_missing_channels_count_as_zero():
+    rules = CampaignRules({"visit": 0.5, "phone": 0.5}, {"visit": 0, "phone": 0}, threshold=0, missing_channel="zero")
+    other, never = score_campaign(rules, [inst(1, channels={"visit"}), inst(2, channels={"visit"})],
+                                  [contact(1, 2, "visit", 0)])
+    assert other.institution_id == 2 and other.points == 0.0 and other.rank == 1
+    assert (never.score, never.points, never.rank) == (None, None, None) and not never.licence.granted
+
+
+def test_a_contact_where_nothing_applied_meets_no_minimum_but_its_critical_failure_counts():
+    rules = CampaignRules({"visit": 1}, {"visit": 2}, threshold=0)
+    [s] = score_campaign(rules, [inst(1)], [contact(1, 1, "visit", 9), contact(2, 1, "visit", 0, 0)], {2: ["discretion"]})
+    assert s.channel("visit").contact_ids == (1,) and s.points == 900.0
+    failed = {r.code for r in s.licence.failures}
+    assert failed == {"min_contacts", "critical"}
+
+
+def test_a_weight_zero_channel_adds_nothing_but_its_minimum_and_critical_criteria_apply():
+    rules = CampaignRules({"visit": 1, "social": 0}, {"visit": 1, "social": 1}, threshold=500)
+    [ok] = score_campaign(rules, [inst(1, channels={"visit", "social"})],
+                          [contact(1, 1, "visit", 8), contact(2, 1, "social", 1)])
+    assert ok.points == 800.0 and ok.channel("social").weight == 0 and ok.licence.granted
+    [short] = score_campaign(rules, [inst(1, channels={"visit", "social"})], [contact(1, 1, "visit", 8)])
+    assert [r.channel for r in short.licence.failures] == ["social"]
+    [failed] = score_campaign(rules, [inst(1, channels={"visit", "social"})],
+                              [contact(1, 1, "visit", 8), contact(2, 1, "social", 10)], {2: ["respect"]})
+    assert failed.points == 800.0 and not failed.licence.granted
+
+
+def test_only_weight_zero_evidence_gives_no_score():
+    rules = CampaignRules({"visit": 1, "social": 0}, {}, threshold=0)
+    [s] = score_campaign(rules, [inst(1, channels={"visit", "social"})], [contact(1, 1, "social", 10)])
+    assert s.points is None and s.rank is None and not s.licence.granted
+
+
+def test_points_are_rounded_half_up_on_the_exact_score_and_compared_exactly_with_the_threshold():
+    rules = CampaignRules({"visit": 1}, {}, threshold=656.3)
+    half, below = score_campaign(rules, [inst(1), inst(2)], [contact(1, 1, "visit", 21, 32),  # 0.65625 exactly
+                                                            contact(2, 2, "visit", 656249, 1000000)])
+    assert (half.points, half.licence.granted) == (656.3, True)
+    assert (below.points, below.licence.granted) == (656.2, False)
+
+
+def test_float_and_decimal_figures_are_read_as_the_decimals_they_print_as():
+    from decimal import Decimal
+    as_float = CampaignRules({"visit": 0.1, "phone": 0.2}, {}, threshold=0.3)
+    as_decimal = CampaignRules({"visit": Decimal("0.1"), "phone": Decimal("0.2")}, {}, threshold=Decimal("0.3"))
+    contacts = [contact(1, 1, "visit", 0.1, 0.3), contact(2, 1, "phone", Decimal("0.2"), 0.3)]
+    assert score_campaign(as_float, [inst(1)], contacts) == score_campaign(as_decimal, [inst(1)], contacts)

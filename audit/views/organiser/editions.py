@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ... import editions, journal, publication, services
+from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
 from ...fairness_data import standings_with_uncertainty
@@ -17,6 +18,7 @@ from ...forms import ActionForm, DirectorAccessForm, EditionForm, OverrideForm, 
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
+from ...standings import overrides_of
 from . import bp
 
 
@@ -93,7 +95,7 @@ def edition(campaign_id: int) -> str:
     return render_template(
         "organiser/edition.html", campaign=campaign, counts=counts, action=ActionForm(),
         publish_form=PublishForm(), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
-        pending=publication.pending_changes(campaign_id), overrides=publication.overrides_of(campaign_id),
+        pending=publication.pending_changes(campaign_id), overrides=overrides_of(campaign_id),
         next_status=editions.NEXT_STATUS.get(campaign.status), flips=flips)
 
 
@@ -136,15 +138,22 @@ def director_access(campaign_id: int) -> Response:
 @bp.get("/campaigns/<int:campaign_id>/ranking")
 @role_required("organiser")
 def ranking(campaign_id: int) -> str:
+    """The live result (what the next revision would publish), saying how it stands against the published one."""
     campaign = db.get_or_404(Campaign, campaign_id)
     category = request.args.get("category") or None
     everything, uncertainty = standings_with_uncertainty(campaign_id)  # bootstrap intervals: audit/fairness.py
-    standings = [s for s in everything if category in (None, s.category)]
+    result = edition_results.from_standings(campaign, everything, services.accepted_contact_totals(campaign_id),
+                                            overrides_of(campaign_id))
+    rows = [r for r in result.institutions if category in (None, r.category)]
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
-        Institution.id.in_([s.institution_id for s in standings])))}
-    return render_template("organiser/ranking.html", campaign=campaign, standings=standings,
-                           institutions=names, category=category, overrides=publication.overrides_of(campaign_id),
-                           uncertainty=uncertainty)
+        Institution.id.in_([r.institution_id for r in rows])))}
+    latest = publication.latest_revision(campaign_id)
+    published = edition_results.published(latest) if latest is not None else None
+    changed = 0 if published is None else sum(
+        1 for r in result.institutions if edition_results.differs(published.of(r.institution_id), r))
+    return render_template("organiser/ranking.html", campaign=campaign, rows=rows, result=result,
+                           institutions=names, category=category, uncertainty=uncertainty, latest=latest,
+                           changed=changed)
 
 
 @bp.get("/campaigns/<int:campaign_id>/institutions/<int:institution_id>")

@@ -17,9 +17,12 @@ from . import bp
 @bp.get("/campaigns/<int:campaign_id>/export.xlsx")
 @role_required("organiser")
 def edition_workbook(campaign_id: int) -> Response:
-    """The newest published revision (or ?revision=N); before any publication, a preview labelled as such."""
+    """The newest published revision, ?revision=N, or ?live=1 (the live result, as the ranking page shows it);
+    before any publication, the live result. The workbook says which one it holds."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    if "revision" in request.args:
+    if request.args.get("live"):
+        revision = None
+    elif "revision" in request.args:
         number = request.args.get("revision", type=int)
         revision = revision_of(campaign_id, number) if number is not None else None
         if revision is None:

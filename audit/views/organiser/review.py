@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,13 +31,19 @@ def review_queue(campaign_id: int) -> str:
 @bp.get("/contacts/<int:contact_id>")
 @role_required("organiser")
 def contact(contact_id: int) -> str:
-    item = db.get_or_404(Contact, contact_id)
+    return _contact_page(db.get_or_404(Contact, contact_id))
+
+
+def _contact_page(item: Contact, pending: CorrectionForm | None = None, status: int = 200) -> Any:
+    """The review page; with `pending`, a correction that needs the criteria it reveals answered."""
     rubric, score = services.contact_score(item)
+    revealed = review.revealed_by(item, pending.criterion.data, pending.value.data) if pending is not None else ()
     return render_template(
         "organiser/contact.html", contact=item, campaign=db.session.get(Campaign, item.campaign_id), rubric=rubric,
         score=score, answers={a.criterion_id: a for a in item.answers},
         corrections=review.corrections_of(item), history=review.contact_history(item),
-        form=ReviewForm(version=item.version), correction_form=CorrectionForm(version=item.version))
+        form=ReviewForm(version=item.version), correction_form=CorrectionForm(version=item.version),
+        pending=pending, revealed=revealed), status
 
 
 def _act(contact_id: int, action: str) -> Response:
@@ -52,8 +60,17 @@ def _act(contact_id: int, action: str) -> Response:
             review.return_to_auditor(item, current_user, seen, form.comment.data or "")
         else:
             assert isinstance(form, CorrectionForm)
-            review.correct_answer(item, current_user, seen, form.criterion.data, form.value.data, form.reason.data)
+            revealed = {key.removeprefix("revealed-"): value for key, value in request.form.items()
+                        if key.startswith("revealed-") and value != ""}
+            review.correct_answer(item, current_user, seen, form.criterion.data, form.value.data, form.reason.data,
+                                  revealed)
         db.session.commit()
+    except review.CorrectionIncomplete:  # keep what was typed, ask for the revealed answers (listed by question)
+        db.session.rollback()
+        flash(_("The correction is not saved yet: answer the criteria it makes apply, below, "
+                "or return the contact to its auditor."), "error")
+        assert isinstance(form, CorrectionForm)
+        return _contact_page(item, pending=form, status=422)
     except review.ReviewError as error:
         db.session.rollback()
         flash(describe(error), "error")

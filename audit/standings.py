@@ -1,0 +1,194 @@
+"""The result of an edition: one typed, frozen record, built live or read from a revision.
+
+Every page and file that shows an edition's result reads it from here (the ranking page, the
+edition overview, the workbook, publication and its "what changed" list), so that the rule
+"an organiser's override decides the licence" is applied once, the engine's records are turned
+into stored rows in one place, and each reader can say which result it shows: the live one
+("not yet published") or published version N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import scoring, services
+from .extensions import db
+from .models import Campaign, LicenceOverride, Revision, RevisionStanding
+
+
+@dataclass(frozen=True)
+class ChannelFigure:
+    """One channel of one institution's result."""
+
+    channel: str
+    status: scoring.ChannelStatus
+    score: float | None
+    """The exact channel score, as the float nearest to it (0-1)."""
+    weight: float
+    contact_ids: tuple[int, ...]
+    contact_scores: tuple[float, ...]
+    """The ratio of each counted contact, in contact_ids' order."""
+
+    @property
+    def contacts(self) -> int:
+        return len(self.contact_ids)
+
+
+@dataclass(frozen=True)
+class InstitutionResult:
+    institution_id: int
+    category: str
+    points: float | None
+    rank: int | None
+    category_rank: int | None
+    engine_licensed: bool
+    licensed: bool
+    """The final decision: the engine's, or the organiser's override."""
+    override_reason: str | None
+    reasons: tuple[scoring.Reason, ...]
+    channels: tuple[ChannelFigure, ...]
+
+    def channel(self, name: str) -> ChannelFigure | None:
+        return next((c for c in self.channels if c.channel == name), None)
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_reason is not None
+
+    def channels_json(self) -> dict[str, dict[str, Any]]:
+        """The channels as a revision stores them: the one serialisation of a result's channels."""
+        return {ch.channel: {"status": ch.status, "score": ch.score, "weight": ch.weight, "contacts": ch.contacts,
+                             "contact_ids": list(ch.contact_ids), "contact_scores": list(ch.contact_scores)}
+                for ch in self.channels}
+
+    def reasons_json(self) -> list[list[Any]]:
+        """The licence checks as stored: [code, passed, channel, criterion, contact, value, required]."""
+        return [list(reason) for reason in self.reasons]
+
+
+@dataclass(frozen=True)
+class EditionResult:
+    """An edition's result: live (revision_number None) or a published revision."""
+
+    campaign_id: int
+    revision_number: int | None
+    published_at: datetime | None
+    threshold: float
+    institutions: tuple[InstitutionResult, ...]
+    """Best first, as ranked."""
+
+    @property
+    def live(self) -> bool:
+        return self.revision_number is None
+
+    def of(self, institution_id: int) -> InstitutionResult | None:
+        return next((r for r in self.institutions if r.institution_id == institution_id), None)
+
+    def by_institution(self) -> dict[int, InstitutionResult]:
+        return {r.institution_id: r for r in self.institutions}
+
+
+# --- building ------------------------------------------------------------------------------
+
+
+def overrides_of(campaign_id: int) -> dict[int, LicenceOverride]:
+    """Institution id -> the organiser's override of its licence decision."""
+    rows = db.session.scalars(sa.select(LicenceOverride).filter_by(campaign_id=campaign_id))
+    return {o.institution_id: o for o in rows}
+
+
+def from_standings(campaign: Campaign, standings: Iterable[scoring.Standing],
+                   totals: Iterable[tuple[int, int, str, scoring.Number, scoring.Number]],
+                   overrides: Mapping[int, LicenceOverride]) -> EditionResult:
+    """The engine's standings with the organiser's overrides applied: the one place that rule lives."""
+    ratios = {contact_id: float(scoring.exact(earned) / scoring.exact(possible))
+              for contact_id, _i, _c, earned, possible in totals if possible > 0}
+    results = []
+    for s in standings:
+        override = overrides.get(s.institution_id)
+        channels = tuple(
+            ChannelFigure(ch.channel, ch.status, None if ch.score is None else float(ch.score), float(ch.weight),
+                          ch.contact_ids, tuple(ratios[i] for i in ch.contact_ids if i in ratios))
+            for ch in s.channels)
+        results.append(InstitutionResult(
+            s.institution_id, s.category, s.points, s.rank, s.category_rank, s.licence.granted,
+            override.licensed if override is not None else s.licence.granted,
+            override.reason if override is not None else None, s.licence.reasons, channels))
+    return EditionResult(campaign.id, None, None, float(campaign.threshold), tuple(results))
+
+
+def live(campaign: Campaign) -> EditionResult:
+    """What the next revision would hold: the engine's standings now, overrides applied."""
+    totals = services.accepted_contact_totals(campaign.id)
+    campaign_rules = services.campaign_rules(campaign)
+    with services.cyclic_gc_paused():
+        standings = scoring.score_campaign(campaign_rules, services.campaign_institutions(campaign.id), totals,
+                                           services.critical_failures(campaign.id))
+    return from_standings(campaign, standings, totals, overrides_of(campaign.id))
+
+
+def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:
+    return ChannelFigure(name, data.get("status", "scored"), data.get("score"), data.get("weight") or 0.0,
+                         tuple(data.get("contact_ids") or ()), tuple(data.get("contact_scores") or ()))
+
+
+def published(revision: Revision) -> EditionResult:
+    """A published revision's frozen result, read without loading one ORM object per row."""
+    rows = db.session.execute(
+        sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
+                  RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.engine_licensed,
+                  RevisionStanding.licensed, RevisionStanding.override_reason, RevisionStanding.reasons,
+                  RevisionStanding.channels)
+        .where(RevisionStanding.revision_id == revision.id).order_by(RevisionStanding.position))
+    results = tuple(
+        InstitutionResult(iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason,
+                          tuple(scoring.Reason(*r) for r in reasons or ()),
+                          tuple(_channel_from_json(name, data) for name, data in (channels or {}).items()))
+        for iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason, reasons, channels
+        in rows)
+    return EditionResult(revision.campaign_id, revision.number, revision.published_at, float(revision.threshold),
+                         results)
+
+
+# --- storing -------------------------------------------------------------------------------
+
+
+def rules_json(rules: scoring.CampaignRules) -> dict[str, Any]:
+    """The rules a revision was scored with, with every figure as the decimal text it was typed as."""
+    return {"weights": {ch: str(scoring.decimal(w)) for ch, w in rules.weights.items()},
+            "min_contacts": dict(rules.min_contacts), "threshold": str(scoring.decimal(rules.threshold)),
+            "missing_channel": rules.missing_channel}
+
+
+def rules_from_json(data: Mapping[str, Any]) -> scoring.CampaignRules:
+    return scoring.CampaignRules(weights={ch: Decimal(w) for ch, w in data["weights"].items()},
+                                 min_contacts=dict(data["min_contacts"]), threshold=Decimal(data["threshold"]),
+                                 missing_channel="zero" if data.get("missing_channel") == "zero" else "exclude")
+
+
+def revision_rows(result: EditionResult) -> list[RevisionStanding]:
+    """The live result as a revision's rows: the one serialisation of a result."""
+    return [
+        RevisionStanding(
+            institution_id=r.institution_id, position=position, category=r.category, points=r.points, rank=r.rank,
+            category_rank=r.category_rank, engine_licensed=r.engine_licensed, licensed=r.licensed,
+            override_reason=r.override_reason, reasons=r.reasons_json(), channels=r.channels_json())
+        for position, r in enumerate(result.institutions)
+    ]
+
+
+# --- comparing -----------------------------------------------------------------------------
+
+
+def differs(a: InstitutionResult | None, b: InstitutionResult | None) -> bool:
+    """Whether two results of one institution differ in anything a reader sees."""
+    if a is None or b is None:
+        return a is not b
+    return (a.points, a.rank, a.licensed, {ch.channel: ch.contact_ids for ch in a.channels}) != \
+        (b.points, b.rank, b.licensed, {ch.channel: ch.contact_ids for ch in b.channels})
