@@ -234,9 +234,11 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
         sa.select(Appeal).where(Appeal.contact_id.in_(contact_ids)).order_by(Appeal.id))}
     auditors = dict(db.session.execute(sa.select(User.id, User.pseudonym).where(
         User.id.in_({c.auditor_id for c in contacts}))).all())
+    published_scores = {i: score for ch in standing.channels.values()  # as published: a later correction waits
+                        for i, score in zip(ch.get("contact_ids", []), ch.get("contact_scores", []), strict=False)}
     lines = [ContactLine(
         c.id, c.channel, c.contacted_at, c.scenario,
-        per_contact[c.id][0] / per_contact[c.id][1] if per_contact[c.id][1] > 0 else None,
+        published_scores.get(c.id, per_contact[c.id][0] / per_contact[c.id][1] if per_contact[c.id][1] > 0 else None),
         auditors.get(c.auditor_id) or "—",
         tuple((e.id, e.original_name) for e in c.evidence) if campaign.evidence_to_directors else (),
         appeals.get(c.id)) for c in contacts]

@@ -156,3 +156,26 @@ def test_the_ranking_page_and_its_workbook_show_the_same_result_and_say_which(de
     assert _workbook_points(demo_client, live_link) == {names[r.institution_id]: r.points for r in live.institutions}
     assert _workbook_points(demo_client, f"/organiser/campaigns/{CAMPAIGN}/export.xlsx?revision={number}") == {
         names[r.institution_id]: r.points for r in published.institutions}
+
+
+def test_the_directors_scorecard_shows_each_contact_as_published_until_the_next_revision(demo_app):
+    from audit import scorecard
+
+    with demo_app.app_context():
+        campaign = db.session.get(Campaign, 3)  # the demo's newest published edition
+        revision = publication.latest_revision(campaign.id)
+        row = next(r for r in revision.standings if any(ch.get("contact_ids") for ch in r.channels.values()))
+        channel = next(ch for ch in row.channels.values() if ch.get("contact_ids"))
+        contact_id, published = channel["contact_ids"][0], channel["contact_scores"][0]
+        contact = db.session.get(Contact, contact_id)
+        rubric = services.rubric_by_hash(contact.rubric_hash)
+        answer = next(a for a in contact.answers if a.value in ("yes", "no") and rubric.criterion(a.criterion_id).when
+                      is None and rubric.criterion(a.criterion_id).max_points > 0)
+        reviewer = db.session.scalar(sa.select(User).filter_by(email="organiser@demo.test"))
+        review.correct_answer(contact, reviewer, contact.version, answer.criterion_id,
+                              "no" if answer.value == "yes" else "yes", "po odwołaniu")
+        db.session.commit()
+        assert float(services.contact_score(contact)[1].ratio) != published
+        card = scorecard.build(campaign, db.session.get(Institution, row.institution_id))
+        line = next(line for line in card.contacts if line.contact_id == contact_id)
+        assert line.score == published  # the published figure, the one its points were computed from
