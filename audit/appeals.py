@@ -21,6 +21,19 @@ class AppealError(RuleError):
     """An appeal or a resolution the rules refuse; the message says why."""
 
 
+def published_contact(director: User, contact_id: int) -> Contact | None:
+    """A contact as a director may know it: one of their institution's that its newest published
+    revision counted. Anything else (another institution's, a draft, a contact waiting for review
+    or returned to its auditor, an id that does not exist) is None alike, so that no answer tells
+    an institution that a mystery shopper is at work, or when."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.institution_id not in {i.id for i in director.institutions}:
+        return None
+    if contact.id not in publication.counted_contacts(contact.campaign_id, contact.institution_id):
+        return None
+    return contact
+
+
 def file_appeal(director: User, contact: Contact, reason: str, today: date | None = None) -> Appeal:
     reason = reason.strip()
     if not reason:

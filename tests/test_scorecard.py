@@ -200,3 +200,29 @@ def test_appeals_close_with_their_window(demo_app):
         unpublished = db.session.scalar(sa.select(Contact).filter_by(campaign_id=1, institution_id=own[0]))
         with pytest.raises(appeals.AppealError):
             appeals.file_appeal(director, unpublished, "Nieopublikowany.", today=date.today())
+
+
+def test_a_director_cannot_tell_fieldwork_contacts_from_ids_that_do_not_exist(demo_app, auth):
+    """Security finding: polling contact ids told a director that a shopper was at work (302 vs 404)."""
+    own, _other = director_and_institutions(demo_app)
+    with demo_app.app_context():
+        unpublished = {status: db.session.scalar(sa.select(Contact.id).where(
+            Contact.institution_id.in_(own), Contact.status == status, Contact.campaign_id == 1))  # in fieldwork
+            for status in ("draft", "submitted", "returned", "accepted")}
+        unpublished = {s: i for s, i in unpublished.items() if i is not None}
+        assert {"returned", "accepted"} <= set(unpublished)
+        missing = db.session.scalar(sa.select(sa.func.max(Contact.id))) + 1000
+    auth.as_role("director")
+    page = auth.client.get(f"/director/campaigns/{PAST}/institutions/{own[0]}").get_data(as_text=True)
+    token = token_of(page)
+
+    def appeal(contact_id: int):
+        return auth.client.post(f"/director/contacts/{contact_id}/appeal", data={"csrf_token": token, "reason": "x"})
+
+    nothing = appeal(missing)
+    assert nothing.status_code == 404
+    for status, contact_id in unpublished.items():
+        response = appeal(contact_id)
+        assert (response.status_code, response.get_data()) == (nothing.status_code, nothing.get_data()), status
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(Appeal)) is None

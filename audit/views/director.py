@@ -12,7 +12,7 @@ from ..errors import describe
 from ..extensions import db
 from ..forms import AppealForm
 from ..i18n import CHANNEL_LABELS, lang
-from ..models import Campaign, Contact, Institution
+from ..models import Campaign, Institution
 from ..security import role_required
 
 bp = Blueprint("director", __name__, url_prefix="/director")
@@ -68,8 +68,9 @@ def _charts(card: scorecard.Scorecard) -> dict[str, object]:
 @bp.post("/contacts/<int:contact_id>/appeal")
 @role_required("director")
 def appeal(contact_id: int) -> Response:
-    contact = db.get_or_404(Contact, contact_id)
-    own_institution(contact.institution_id)
+    contact = appeals.published_contact(current_user, contact_id)
+    if contact is None:  # answered as for an id that does not exist, whatever the contact's state
+        abort(404)
     form = AppealForm()
     if not form.validate_on_submit():
         flash(_("Say why you contest this contact."), "error")
