@@ -421,7 +421,7 @@ def _decided_by_points(passed: Iterable[tuple[str, bool]]) -> bool:
 def inputs_from_standings(standings: Iterable[scoring.Standing],
                           contacts: Iterable[tuple[int, int, str, float, float]]) -> list[UncertaintyInput]:
     """Bootstrap inputs from the engine's standings and the ContactTotal rows they were scored from."""
-    ratios = {row[0]: float(scoring.exact(row[3]) / scoring.exact(row[4])) for row in contacts if row[4] > 0}
+    ratios = {row[0]: scoring.float_ratio(row[3], row[4]) for row in contacts if row[4] > 0}
     out = []
     for s in standings:
         channels = tuple(

@@ -64,15 +64,14 @@ def audited_contacts(campaign_id: int) -> list[stats.AuditedContact]:
 
 def standings_with_uncertainty(campaign_id: int) -> tuple[list[scoring.Standing], dict[int, stats.RankInterval]]:
     """The engine's standings and their bootstrap intervals, from one load of the edition's rows."""
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise LookupError(f"no campaign {campaign_id}")
-    rules = services.campaign_rules(campaign)
-    with services.cyclic_gc_paused():  # as compute_standings does: the batch makes only acyclic tuples
-        totals = services.accepted_contact_totals(campaign_id)
-        standings = scoring.score_campaign(rules, services.campaign_institutions(campaign_id), totals,
-                                           services.critical_failures(campaign_id))
-        return standings, stats.standings_uncertainty(standings, totals, rules.threshold)
+    scored = services.score_edition(campaign_id)
+    return scored.standings, uncertainty_of(scored)
+
+
+def uncertainty_of(scored: services.ScoredEdition) -> dict[int, stats.RankInterval]:
+    """Bootstrap intervals of standings already computed (the ranking page shows both)."""
+    with services.cyclic_gc_paused():  # as score_edition does: the batch makes only acyclic tuples
+        return stats.standings_uncertainty(scored.standings, scored.totals, float(scoring.decimal(scored.rules.threshold)))
 
 
 # --- an edition's report ------------------------------------------------------------------------

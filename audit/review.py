@@ -108,7 +108,7 @@ def correct_answer(contact: Contact, reviewer: User, seen_version: int, criterio
     value = _parse(rubric, criterion_id, raw_value)
     if value is None:
         raise ReviewError(N_("Choose the corrected answer."))
-    answers: dict[str, scoring.AnswerValue] = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+    answers = _stored_answers(contact)
     original = answers.get(criterion_id)
     if original is not None and str(original) == stored_value(value):
         raise ReviewError(N_("The corrected answer is the same as the original."))
@@ -119,10 +119,9 @@ def correct_answer(contact: Contact, reviewer: User, seen_version: int, criterio
         if parsed is not None and revealed_id not in answers:
             added[revealed_id] = parsed
     answers |= added
-    shown = scoring.visible_criteria(rubric, answers)
-    missing = tuple(c.id for c in rubric.criteria if c.id in shown and answers.get(c.id) is None)
+    missing = _unanswered(rubric, answers)
     if missing:
-        raise CorrectionIncomplete(missing)
+        raise CorrectionIncomplete(tuple(c.id for c in missing))
     comments = {a.criterion_id: a.comment for a in contact.answers if a.comment}
     record_answers(contact, answers, comments)
     correction = AnswerCorrection(contact_id=contact.id, criterion_id=criterion_id,
@@ -146,10 +145,18 @@ def correct_answer(contact: Contact, reviewer: User, seen_version: int, criterio
 def revealed_by(contact: Contact, criterion_id: str, raw_value: str) -> tuple[Criterion, ...]:
     """The criteria a correction would make apply that have no answer yet (for the follow-up form)."""
     rubric = rubric_by_hash(contact.rubric_hash)
-    answers: dict[str, scoring.AnswerValue] = {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+    answers = _stored_answers(contact)
     value = _parse(rubric, criterion_id, raw_value)
     if value is not None:
         answers[criterion_id] = value
+    return _unanswered(rubric, answers)
+
+
+def _stored_answers(contact: Contact) -> dict[str, scoring.AnswerValue]:
+    return {a.criterion_id: a.value for a in contact.answers if a.value is not None}
+
+
+def _unanswered(rubric: Rubric, answers: Mapping[str, scoring.AnswerValue]) -> tuple[Criterion, ...]:
     shown = scoring.visible_criteria(rubric, answers)
     return tuple(c for c in rubric.criteria if c.id in shown and answers.get(c.id) is None)
 

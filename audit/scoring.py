@@ -60,6 +60,13 @@ def decimal(value: Number) -> Decimal:
     return Decimal(value)
 
 
+def float_ratio(earned: Number, possible: Number) -> float:
+    """earned / possible as the float nearest the exact ratio (integer division is correctly rounded)."""
+    if type(earned) is int and type(possible) is int:
+        return earned / possible
+    return float(exact(earned) / exact(possible))
+
+
 def round_points(score: Fraction) -> Decimal:
     """The one rounding step: a 0-1 score -> ranking points (0-1000), half up, one decimal.
 

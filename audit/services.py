@@ -126,6 +126,10 @@ def stored_value(value: scoring.AnswerValue) -> str:
     return str(value)
 
 
+MILLI = 1000
+"""Stored points are summed in thousandths of a point (rubric points have at most three decimals)."""
+
+
 def milli_points(column: sa.ColumnElement[float]) -> sa.ColumnElement[int]:
     """A stored points column summed exactly, in integer thousandths of a point.
 
@@ -135,9 +139,6 @@ def milli_points(column: sa.ColumnElement[float]) -> sa.ColumnElement[int]:
     gives the exact total, on SQLite and PostgreSQL alike, at the cost of one ROUND per contact.
     """
     return sa.cast(sa.func.round(sa.func.sum(column) * MILLI), sa.Integer)
-
-
-MILLI = 1000
 
 
 def contact_score(contact: Contact) -> tuple[Rubric, scoring.ContactScore]:
@@ -220,14 +221,32 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def compute_standings(campaign_id: int) -> list[scoring.Standing]:
-    """Recompute a whole campaign: one aggregate query, then the engine."""
+@dataclass(frozen=True)
+class ScoredEdition:
+    """The engine's standings of an edition and the contact totals they were scored from."""
+
+    rules: scoring.CampaignRules
+    standings: list[scoring.Standing]
+    totals: list[scoring.ContactTotal]
+
+
+def score_edition(campaign_id: int) -> ScoredEdition:
+    """Recompute a whole campaign: one aggregate query, then the engine. The totals come along,
+    so that callers needing contact scores or a bootstrap do not run the aggregate again."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(f"no campaign {campaign_id}")
+    rules = campaign_rules(campaign)
     with cyclic_gc_paused():
-        return scoring.score_campaign(campaign_rules(campaign), campaign_institutions(campaign_id),
-                                      accepted_contact_totals(campaign_id), critical_failures(campaign_id))
+        totals = accepted_contact_totals(campaign_id)
+        standings = scoring.score_campaign(rules, campaign_institutions(campaign_id), totals,
+                                           critical_failures(campaign_id))
+    return ScoredEdition(rules, standings, totals)
+
+
+def compute_standings(campaign_id: int) -> list[scoring.Standing]:
+    """The engine's standings of a whole campaign."""
+    return score_edition(campaign_id).standings
 
 
 # --- one institution's explanation ------------------------------------------------------

@@ -107,7 +107,7 @@ def from_standings(campaign: Campaign, standings: Iterable[scoring.Standing],
                    totals: Iterable[tuple[int, int, str, scoring.Number, scoring.Number]],
                    overrides: Mapping[int, LicenceOverride]) -> EditionResult:
     """The engine's standings with the organiser's overrides applied: the one place that rule lives."""
-    ratios = {contact_id: float(scoring.exact(earned) / scoring.exact(possible))
+    ratios = {contact_id: scoring.float_ratio(earned, possible)
               for contact_id, _i, _c, earned, possible in totals if possible > 0}
     results = []
     for s in standings:
@@ -125,12 +125,8 @@ def from_standings(campaign: Campaign, standings: Iterable[scoring.Standing],
 
 def live(campaign: Campaign) -> EditionResult:
     """What the next revision would hold: the engine's standings now, overrides applied."""
-    totals = services.accepted_contact_totals(campaign.id)
-    campaign_rules = services.campaign_rules(campaign)
-    with services.cyclic_gc_paused():
-        standings = scoring.score_campaign(campaign_rules, services.campaign_institutions(campaign.id), totals,
-                                           services.critical_failures(campaign.id))
-    return from_standings(campaign, standings, totals, overrides_of(campaign.id))
+    scored = services.score_edition(campaign.id)
+    return from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign.id))
 
 
 def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:

@@ -13,7 +13,7 @@ from ... import editions, journal, publication, services
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
-from ...fairness_data import standings_with_uncertainty
+from ...fairness_data import standings_with_uncertainty, uncertainty_of
 from ...forms import ActionForm, DirectorAccessForm, EditionForm, OverrideForm, PublishForm
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
@@ -141,9 +141,9 @@ def ranking(campaign_id: int) -> str:
     """The live result (what the next revision would publish), saying how it stands against the published one."""
     campaign = db.get_or_404(Campaign, campaign_id)
     category = request.args.get("category") or None
-    everything, uncertainty = standings_with_uncertainty(campaign_id)  # bootstrap intervals: audit/fairness.py
-    result = edition_results.from_standings(campaign, everything, services.accepted_contact_totals(campaign_id),
-                                            overrides_of(campaign_id))
+    scored = services.score_edition(campaign_id)
+    uncertainty = uncertainty_of(scored)  # bootstrap intervals: audit/fairness.py
+    result = edition_results.from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign_id))
     rows = [r for r in result.institutions if category in (None, r.category)]
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
         Institution.id.in_([r.institution_id for r in rows])))}
