@@ -144,6 +144,17 @@ class Auth:
 
 
 @pytest.fixture
+def live_server(demo_app, tmp_path):
+    """gunicorn (2 processes, 4 threads each) serving the demo database of `demo_app`: for tests that
+    need requests truly at the same time. Never skipped: gunicorn is a dependency, so a server that
+    cannot start is a failure to see, not a test to drop."""
+    from .live_server import gunicorn
+
+    with gunicorn(demo_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
 def demo_client(demo_app):
     return demo_app.test_client()
 
