@@ -35,6 +35,11 @@ def published_contact(director: User, contact_id: int) -> Contact | None:
 
 
 def file_appeal(director: User, contact: Contact, reason: str, today: date | None = None) -> Appeal:
+    """File a director's appeal, or return the same appeal already waiting (one at a time per contact).
+
+    The database holds at most one open appeal per contact (a partial unique index): of two requests
+    racing, the second fails at commit, and filing it again returns the first one's appeal.
+    """
     reason = reason.strip()
     if not reason:
         raise AppealError(N_("Say why you contest this contact."))
@@ -45,7 +50,9 @@ def file_appeal(director: User, contact: Contact, reason: str, today: date | Non
         raise AppealError(N_("Only a contact of a published result can be contested."))
     if campaign.appeal_until is None or (today or date.today()) > campaign.appeal_until:
         raise AppealError(N_("The appeal window of this edition is closed."))
-    pending = db.session.scalar(sa.select(Appeal.id).filter_by(contact_id=contact.id, status="open"))
+    pending = db.session.scalar(sa.select(Appeal).filter_by(contact_id=contact.id, status="open"))
+    if pending is not None and pending.director_id == director.id and pending.reason == reason:
+        return pending  # a double click, a retry, or a race lost at commit: the first one's appeal stands
     if pending is not None:
         raise AppealError(N_("An appeal against this contact is already waiting for a decision."))
     appeal = Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=contact.institution_id,

@@ -20,6 +20,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from .rubrics import CHANNELS
 
@@ -89,6 +90,8 @@ class CorrectionForm(FlaskForm):
 class PublishForm(FlaskForm):
     note = TextAreaField(_l("What this revision publishes (e.g. “results of the 2026 edition”, "
                             "“correction after appeal”)"), validators=[DataRequired(), Length(max=2000)])
+    number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    """The revision the page offers to publish: a repeat of the request is recognised by it."""
 
 
 class OverrideForm(FlaskForm):

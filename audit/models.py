@@ -441,6 +441,12 @@ class Appeal(db.Model):
     An upheld appeal changes scores only through a correction and a new published revision.
     """
 
+    __table_args__ = (
+        # One appeal at a time per contact, held by the database so that a race cannot file two.
+        sa.Index("uq_appeal_open_contact", "contact_id", unique=True, sqlite_where=sa.text("status = 'open'"),
+                 postgresql_where=sa.text("status = 'open'")),
+    )
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)

@@ -28,6 +28,14 @@ class PublicationError(RuleError):
     """A publication or an override the rules refuse; the message says why."""
 
 
+class AlreadyPublished(PublicationError):
+    """The revision this request meant to publish exists: a repeated click, a retry, or a race lost."""
+
+    def __init__(self, number: int):
+        self.number = number
+        super().__init__(N_("Revision %(n)s is already published; publishing it again changed nothing."), n=number)
+
+
 # --- overrides ---------------------------------------------------------------------------
 
 
@@ -90,15 +98,30 @@ def reason_of(row: list[object]) -> scoring.Reason:
     return scoring.Reason(*row)  # type: ignore[arg-type]
 
 
-def publish(campaign: Campaign, actor: User, note: str = "") -> Revision:
-    """Freeze the edition's current standings as its next revision and bring licences in line."""
+def next_number(campaign_id: int) -> int:
+    """The number the edition's next revision will carry."""
+    previous = latest_revision(campaign_id)
+    return previous.number + 1 if previous else 1
+
+
+def publish(campaign: Campaign, actor: User, note: str = "", number: int | None = None) -> Revision:
+    """Freeze the edition's current standings as its next revision and bring licences in line.
+
+    `number`: the revision the organiser's page offered to publish. Once it exists the request is a
+    repeat (a double click, a retry, the loser of a race, which fails at commit on the unique
+    (campaign, number) and is asked again): AlreadyPublished names it and nothing is published twice.
+    """
+    expected = next_number(campaign.id)
+    if number is not None and number < expected:
+        raise AlreadyPublished(number)
+    if number is not None and number > expected:
+        raise PublicationError(N_("This page is out of date: reload it and publish again."))
     if campaign.status not in PUBLISHABLE_STATUSES:
         raise PublicationError(N_("Only an edition in review or already published can be published."))
     result = standings.live(campaign)
     if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
-    previous = latest_revision(campaign.id)
-    revision = Revision(campaign_id=campaign.id, number=(previous.number + 1) if previous else 1,
+    revision = Revision(campaign_id=campaign.id, number=expected,
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))
     revision.standings.extend(standings.revision_rows(result))

@@ -30,3 +30,43 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE alembic_version"))
+
+
+def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_path):
+    """Appeals filed twice by the race the index now prevents are kept, closed as duplicates, and logged."""
+    from audit.models import Appeal, AuditEvent, Campaign, Contact, Institution, RubricVersion, User
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
+                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="0006")
+        director = User(email="d@example.org", name="D", role="director")
+        institution = Institution(name="I", category="utility", city="C", region="R")
+        rubric = RubricVersion(hash="0" * 64, rubric_id="phone", version="1", channel="phone", source="")
+        campaign = Campaign(name="E", year=2025, status="published")
+        db.session.add_all([director, institution, rubric, campaign])
+        db.session.flush()
+        contact = Contact(campaign_id=campaign.id, institution_id=institution.id, channel="phone",
+                          auditor_id=director.id, rubric_hash=rubric.hash)
+        db.session.add(contact)
+        db.session.flush()
+        db.session.add_all([Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=institution.id,
+                                   director_id=director.id, reason=reason) for reason in ("Zamknięte.", "Zamknięte.", "Inny")])
+        db.session.commit()
+        contact_id = contact.id
+        db.session.remove()
+
+        upgrade()
+        appeals = db.session.scalars(sa.select(Appeal).order_by(Appeal.id)).all()
+        assert [a.status for a in appeals] == ["open", "rejected", "rejected"]  # none deleted
+        assert all(f"Duplicate of appeal {appeals[0].id}" in a.resolution for a in appeals[1:])
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(
+            action="appeal_rejected", object_id=contact_id)) == 2
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE alembic_version"))

@@ -16,6 +16,11 @@ def token_of(page: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
+def number_offered(page: str) -> str:
+    """The revision number the edition page's publish form offers."""
+    return re.search(r'name="number" type="hidden" value="(\d+)"', page).group(1)
+
+
 def in_review(app) -> tuple[Campaign, User]:
     campaign = db.session.get(Campaign, 1)  # the demo's edition in fieldwork
     campaign.status = "review"
@@ -106,7 +111,9 @@ def test_the_organiser_closes_fieldwork_publishes_and_overrides_over_http(demo_a
     page = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
     token = token_of(page)
     auth.client.post("/organiser/campaigns/1/advance", data={"csrf_token": token})
-    response = auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Wyniki 2026"})
+    page = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
+    response = auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Wyniki 2026",
+                                                                        "number": number_offered(page)})
     assert response.status_code == 302 and response.headers["Location"].endswith("/organiser/campaigns/1/revisions/1")
     ranking = auth.client.get("/organiser/campaigns/1/revisions/1").get_data(as_text=True)
     assert "Wyniki 2026" in ranking
@@ -121,7 +128,8 @@ def test_the_organiser_closes_fieldwork_publishes_and_overrides_over_http(demo_a
     auth.client.post(url, data={"csrf_token": token, "decision": "grant", "reason": "Błąd audytora potwierdzony."})
     edition = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
     assert "Publish revision 2" in edition or "Opublikuj wersję 2" in edition
-    auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Decyzja organizatora"})
+    auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Decyzja organizatora",
+                                                             "number": number_offered(edition)})
     with demo_app.app_context():
         licence = db.session.scalar(sa.select(Licence).filter_by(campaign_id=1, institution_id=institution_id))
         assert licence is not None and licence.revoked_at is None
@@ -136,3 +144,16 @@ def test_publication_is_for_organisers_only(auth, demo_app, role):
     assert auth.client.get("/organiser/campaigns/1/log").status_code == 403
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Revision).filter_by(campaign_id=1)) == 0
+
+
+def test_a_repeated_publication_names_the_revision_already_made_and_publishes_nothing(demo_app):
+    with demo_app.app_context():
+        campaign, organiser = in_review(demo_app)
+        first = publication.publish(campaign, organiser, "Wyniki", number=1)
+        db.session.commit()
+        with pytest.raises(publication.AlreadyPublished) as repeat:
+            publication.publish(campaign, organiser, "Wyniki", number=1)
+        assert repeat.value.number == first.number == 1
+        with pytest.raises(publication.PublicationError, match="out of date"):
+            publication.publish(campaign, organiser, "Wyniki", number=3)
+        assert [r.number for r in publication.revisions_of(campaign.id)] == [1]

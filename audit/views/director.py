@@ -14,6 +14,7 @@ from ..forms import AppealForm
 from ..i18n import CHANNEL_LABELS, lang
 from ..models import Campaign, Institution
 from ..security import role_required
+from . import decide_once
 
 bp = Blueprint("director", __name__, url_prefix="/director")
 
@@ -76,8 +77,7 @@ def appeal(contact_id: int) -> Response:
         flash(_("Say why you contest this contact."), "error")
     else:
         try:
-            appeals.file_appeal(current_user, contact, form.reason.data)
-            db.session.commit()
+            decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data))
             flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."),
                   "success")
         except appeals.AppealError as error:

@@ -19,6 +19,7 @@ from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
 from ...standings import overrides_of
+from .. import decide_once
 from . import bp
 
 
@@ -94,7 +95,7 @@ def edition(campaign_id: int) -> str:
         flips = [r for r in standings_with_uncertainty(campaign_id)[1].values() if r.licence_could_flip]
     return render_template(
         "organiser/edition.html", campaign=campaign, counts=counts, action=ActionForm(),
-        publish_form=PublishForm(), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
+        publish_form=PublishForm(number=publication.next_number(campaign_id)), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
         pending=publication.pending_changes(campaign_id), overrides=overrides_of(campaign_id),
         next_status=editions.NEXT_STATUS.get(campaign.status), flips=flips)
 
@@ -197,19 +198,18 @@ def publish(campaign_id: int) -> Response:
     campaign = db.get_or_404(Campaign, campaign_id)
     form = PublishForm()
     if not form.validate_on_submit():
-        flash(_("Say what this revision publishes."), "error")
+        flash(_("Say what this revision publishes.") if form.note.errors
+              else _("This page is out of date: reload it and publish again."), "error")
         return redirect(url_for("organiser.edition", campaign_id=campaign_id))
     try:
-        revision = publication.publish(campaign, current_user, form.note.data)
-        db.session.commit()
+        revision = decide_once(lambda: publication.publish(campaign, current_user, form.note.data, form.number.data))
+    except publication.AlreadyPublished as error:  # a repeat of this request: show what the first one made
+        db.session.rollback()
+        flash(describe(error), "warning")
+        return redirect(url_for("organiser.revision", campaign_id=campaign_id, number=error.number))
     except publication.PublicationError as error:
         db.session.rollback()
         flash(describe(error), "error")
-        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
-    except sa.exc.IntegrityError:  # another organiser published the same revision number first
-        db.session.rollback()
-        flash(_("Another organiser published at the same moment; check the revisions and publish again if needed."),
-              "error")
         return redirect(url_for("organiser.edition", campaign_id=campaign_id))
     flash(_("Revision %(n)s is published.", n=revision.number), "success")
     return redirect(url_for("organiser.revision", campaign_id=campaign_id, number=revision.number))
