@@ -16,13 +16,11 @@ import sqlalchemy as sa
 
 from . import facts as facts_
 from . import journal, scoring
+from .errors import N_, RuleError
 from .extensions import db
 from .models import Assignment, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
 from .services import record_answers, rubric_by_hash
-
-# Campaign states in which auditors may still write: fieldwork, and review (to correct a returned contact).
-OPEN_CAMPAIGN_STATUSES = ("fieldwork", "review")
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,29 @@ class SaveResult:
 
 
 class FieldworkError(Exception):
-    """A save that cannot be taken at all (the campaign is closed, the id belongs elsewhere)."""
+    """A save that cannot be taken at all (the id belongs elsewhere, the channel is gone)."""
+
+
+class FieldworkClosed(RuleError):
+    """A save the edition's stage no longer takes; the message says why."""
+
+
+def stage_refusal(campaign_status: str, contact_status: str | None) -> str | None:
+    """Why the edition's stage refuses an auditor's save of a contact (None: a new one), or None if it takes it.
+
+    Fieldwork takes every save. Once the organiser closes fieldwork (review), results are being
+    checked: only a contact the reviewer returned may be corrected and sent again, and a new or
+    draft contact is refused (a sent one is kept as a copy, as during fieldwork). A published
+    edition takes nothing. The one place for this rule, for the edition's life-cycle table to absorb.
+    """
+    if campaign_status == "fieldwork":
+        return None
+    if campaign_status == "review":
+        if contact_status in (None, "draft"):
+            return N_("Fieldwork of this edition is closed: new contacts can no longer be sent. "
+                      "Only a contact the reviewer returned to you can be corrected and sent again.")
+        return None
+    return N_("This edition is closed: contacts can no longer be saved or sent.")
 
 
 def rubric_for(assignment: Assignment) -> Rubric:
@@ -135,9 +155,6 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
 
     `rubric`: the one the caller already looked up for a new contact (rubric_for(assignment)), if any.
     """
-    campaign = assignment.campaign
-    if campaign is None or campaign.status not in OPEN_CAMPAIGN_STATUSES:
-        raise FieldworkError("the campaign is not open for fieldwork")
     contact = contact_of(assignment)
     if contact is None:
         # A client id stored meanwhile is this assignment's own contact, committed by a double tap or a retry
@@ -145,6 +162,9 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
         contact = db.session.scalar(sa.select(Contact).where(Contact.client_id == data.client_id))
         if contact is not None and contact.assignment_id != assignment.id:
             raise FieldworkError("this form's id belongs to another contact; reload the page")
+    refusal = stage_refusal(assignment.campaign.status, contact.status if contact else None)
+    if refusal is not None:  # what is stored stays as it is; the phone keeps what was typed
+        raise FieldworkClosed(refusal)
     if contact is None:
         rubric = rubric or rubric_for(assignment)
         contact = Contact(campaign_id=assignment.campaign_id, institution_id=assignment.institution_id,

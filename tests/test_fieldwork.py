@@ -8,8 +8,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from audit import fieldwork
 from audit.extensions import db
-from audit.models import Answer, Assignment, Contact, ContactCopy, User
+from audit.models import Answer, Assignment, AuditEvent, Campaign, Contact, ContactCopy, User
 from audit.rubrics import load_rubric
 
 from .conftest import ROOT, Auth
@@ -275,8 +276,11 @@ def test_an_expired_session_gets_json_401_for_autosave_and_a_login_page_for_the_
     assert f"next=/auditor/assignments/{assignment}" in response.get_data(as_text=True).replace("%2F", "/")
 
 
-def test_a_returned_contact_shows_the_comment_and_can_be_corrected_and_resent(demo_app, auditor):
+@pytest.mark.parametrize("stage", ["fieldwork", "review"])
+def test_a_returned_contact_shows_the_comment_and_can_be_corrected_and_resent(demo_app, auditor, stage):
     with demo_app.app_context():
+        db.session.get(Campaign, 1).status = stage  # after fieldwork too: a returned contact is corrected
+        db.session.commit()
         me = db.session.scalar(sa.select(User).filter_by(email="auditor@demo.test"))
         returned = db.session.scalar(sa.select(Contact).filter_by(auditor_id=me.id, status="returned"))
         assignment, comment = returned.assignment_id, returned.review_comment
@@ -310,3 +314,63 @@ def test_an_accepted_contact_is_read_only_and_a_late_change_is_kept_aside(demo_a
     contact = contact_of(demo_app, assignment)
     assert contact.version == before and contact.status == "accepted"
     assert {a.criterion_id: a.value for a in contact.answers} == answers_before
+
+
+# --- after fieldwork ----------------------------------------------------------------------------
+
+CLOSED = "Badanie terenowe w tej edycji jest zamknięte: nowych kontaktów"
+
+
+def close_fieldwork(app) -> None:
+    with app.app_context():
+        db.session.get(Campaign, 1).status = "review"
+        db.session.commit()
+
+
+def submissions(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action="contact_submitted"))
+
+
+@pytest.mark.parametrize(("stage", "contact", "refused"), [
+    ("fieldwork", None, False), ("fieldwork", "draft", False), ("fieldwork", "returned", False),
+    ("review", None, True), ("review", "draft", True), ("review", "returned", False),
+    ("review", "submitted", False),  # a late save of a sent contact is kept aside as a copy, as in fieldwork
+    ("published", "returned", True), ("published", None, True),
+])
+def test_after_fieldwork_only_a_returned_contact_is_taken(stage, contact, refused):
+    assert (fieldwork.stage_refusal(stage, contact) is not None) == refused
+
+
+def test_after_fieldwork_a_new_contact_is_refused_on_every_path_and_what_was_typed_is_shown(demo_app, auditor):
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)  # opened during fieldwork, sent after it closed
+    close_fieldwork(demo_app)
+    data = {**form, **best_answers(VISIT), "f_contacted_at": "2026-11-20T10:15", "f_wait_minutes": "2"}
+
+    before = submissions(demo_app)
+    page = auditor.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
+    assert CLOSED in page and 'value="submit"' not in page and 'data-editable="0"' in page
+    sent = auditor.post(f"/auditor/assignments/{assignment}", data={**data, "action": "submit"})
+    assert sent.status_code == 409
+    shown = sent.get_data(as_text=True)
+    assert CLOSED in shown and 'name="a_signage" value="yes" checked' in shown and 'value="submit"' not in shown
+    saved = autosave(auditor, assignment, data)
+    assert saved.status_code == 409 and saved.json["outcome"] == "closed" and CLOSED in saved.json["message"]
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(Contact).filter_by(assignment_id=assignment)) is None
+        assert submissions(demo_app) == before
+
+
+def test_after_fieldwork_a_draft_keeps_what_is_stored_and_cannot_be_sent(demo_app, auditor):
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)
+    draft = autosave(auditor, assignment, {**form, "a_signage": "yes"}).json
+    close_fieldwork(demo_app)
+    later = {**form, "base_version": str(draft["version"]), **best_answers(VISIT), "a_signage": "no",
+             "f_contacted_at": "2026-11-20T10:15", "f_wait_minutes": "2"}
+    assert autosave(auditor, assignment, later).json["outcome"] == "closed"
+    assert auditor.post(f"/auditor/assignments/{assignment}", data={**later, "action": "submit"}).status_code == 409
+    contact = contact_of(demo_app, assignment)
+    assert contact.status == "draft" and contact.version == draft["version"]
+    assert {a.criterion_id: a.value for a in contact.answers} == {"signage": "yes"}

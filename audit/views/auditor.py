@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from .. import evidence as evidence_
 from .. import fieldwork
 from ..contact_form import ContactFormBase, form_class, form_layout, new_client_id
+from ..errors import describe
 from ..extensions import db
 from ..facts import CHANNEL_FACTS
 from ..i18n import FACT_LABELS, lang
@@ -89,15 +90,15 @@ def _render_form(assignment: Assignment, contact: Contact | None, *, values: dic
         visible = visible_criteria(rubric, fieldwork.engine_answers(rubric, assignment.channel, data))
     except ValueError:  # an unparsable typed number: show every criterion rather than guess
         visible = frozenset(c.id for c in rubric.criteria)
-    campaign = db.session.get(Campaign, assignment.campaign_id)
-    editable = (contact is None or contact.editable) and campaign is not None \
-        and campaign.status in fieldwork.OPEN_CAMPAIGN_STATUSES
+    campaign = assignment.campaign
+    closed = fieldwork.stage_refusal(campaign.status, contact.status if contact else None)
+    editable = (contact is None or contact.editable) and closed is None
     errors = {name: field.errors for name, field in (form._fields.items() if form else ()) if field.errors}
     questions = {c.id: c.question.get(lang()) for c in rubric.criteria}
     html = render_template(
         "auditor/contact.html", assignment=assignment, contact=contact, campaign=campaign,
         sections=form_layout(rubric, lang()), facts=CHANNEL_FACTS[assignment.channel], values=values,
-        visible=visible, editable=editable, errors=errors, missing=missing or [], questions=questions,
+        visible=visible, editable=editable, closed=_(closed) if closed else None, errors=errors, missing=missing or [], questions=questions,
         copies=fieldwork.open_copies(contact) if contact else [],
         client_id=client_id or (contact.client_id if contact else None) or new_client_id(),
         base_version=contact.version if contact else "",
@@ -147,6 +148,8 @@ def save_form(assignment_id: int) -> Response | tuple[str, int]:
         return _render_form(assignment, contact, values=values, form=form, client_id=form.client_id.data, status=422)
     try:
         result = _save(assignment, form, submit=form.action.data == "submit")
+    except fieldwork.FieldworkClosed:  # the page says why, above what was typed
+        return _render_form(assignment, contact, values=values, form=form, status=409)
     except fieldwork.FieldworkError as exc:
         flash(str(exc), "error")
         return _render_form(assignment, contact, values=values, form=form, status=409)
@@ -174,6 +177,8 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
         return jsonify(outcome="invalid", errors={k: [str(e) for e in v] for k, v in form.errors.items()}), 422
     try:
         result = _save(assignment, form, submit=False)
+    except fieldwork.FieldworkClosed as exc:  # contact.js keeps the answers on the phone and stops sending
+        return jsonify(outcome="closed", message=describe(exc)), 409
     except fieldwork.FieldworkError as exc:
         return jsonify(outcome="refused", message=str(exc)), 409
     status = 409 if result.outcome in ("copy_kept", "locked") else 200
@@ -209,6 +214,10 @@ EVIDENCE_MESSAGES = {
 def upload_evidence(assignment_id: int) -> Response:
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
+    closed = fieldwork.stage_refusal(assignment.campaign.status, contact.status if contact else None)
+    if closed is not None:
+        flash(_(closed), "error")
+        return redirect(url_for(".contact_form", assignment_id=assignment.id))
     if contact is None or not contact.editable:
         flash(_("Save the contact as a draft before attaching files."), "error")
         return redirect(url_for(".contact_form", assignment_id=assignment.id))
@@ -239,6 +248,8 @@ def delete_evidence(assignment_id: int, evidence_id: int) -> Response:
     item = db.session.get(Evidence, evidence_id)
     if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
         abort(404)
+    if fieldwork.stage_refusal(assignment.campaign.status, contact.status) is not None:
+        abort(409)  # the page offers no remove button then
     (current_app.config["EVIDENCE_DIR"] / item.storage_key).unlink(missing_ok=True)
     db.session.delete(item)
     db.session.commit()

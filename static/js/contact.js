@@ -121,7 +121,8 @@
   // on another device): the server keeps them as a separate version for the auditor to compare.
   function sendAside(record) {
     post(body(record.fields || {}, record.client_id, record.base_version || ""), function (status, data) {
-      if (status === 200 || (status === 409 && data.outcome !== "refused")) {
+      // Refused (an edition whose fieldwork is closed, an id taken): the answers stay on this phone.
+      if (status === 200 || (status === 409 && data.outcome !== "refused" && data.outcome !== "closed")) {
         localStorage.removeItem(key);
         if (status === 409) say(T.conflict, "error", {href: location.pathname, text: T.reload});
       }
@@ -145,6 +146,9 @@
     } else if (status === 409 && (data.outcome === "copy_kept" || data.outcome === "locked")) {
       localStorage.removeItem(key);  // the server keeps this version beside the newer one
       say(T.conflict, "error", {href: location.pathname, text: T.reload});
+    } else if (status === 409 && data.outcome === "closed") {
+      editable = false;  // fieldwork is over for this contact: stop sending, keep the answers here
+      say(data.message + " " + T.closed, "error");
     } else if (status === 422) {
       say(T.invalid, "error");
     } else {
