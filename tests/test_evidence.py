@@ -11,7 +11,7 @@ from PIL import Image, PngImagePlugin
 
 from audit import evidence
 from audit.extensions import db
-from audit.models import Evidence
+from audit.models import Campaign, Evidence
 
 from .conftest import Auth
 from .test_fieldwork import hidden_fields, todo
@@ -149,3 +149,17 @@ def test_removing_evidence_deletes_the_file(demo_app, demo_client):
     assert not stored.exists()
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
+
+
+def test_after_fieldwork_a_draft_takes_no_new_evidence(demo_app, demo_client):
+    assignment = todo(demo_app, "visit")
+    Auth(demo_client).as_role("auditor")
+    page = demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
+    demo_client.post(f"/auditor/assignments/{assignment}", data={**hidden_fields(page), "a_signage": "yes"})
+    with demo_app.app_context():
+        db.session.get(Campaign, 1).status = "review"
+        db.session.commit()
+    page = upload(demo_client, assignment, [(io.BytesIO(camera_photo()), "IMG_0002.JPG")]).get_data(as_text=True)
+    assert "Badanie terenowe w tej edycji jest zamknięte" in page and "Dołączono" not in page
+    with demo_app.app_context():
+        assert db.session.scalars(sa.select(Evidence)).all() == []
