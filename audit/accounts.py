@@ -14,9 +14,12 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import sessions
 from .errors import N_, RuleError
 from .extensions import db
 from .models import ROLES, AuditorConflict, Institution, Invitation, User, utcnow
@@ -51,6 +54,24 @@ def token_hash(token: str) -> str:
 
 
 # --- accounts ------------------------------------------------------------------------------
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))  # the same scrypt cost as a real one
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this e-mail and password, or None.
+
+    Always one password hash check, against a dummy hash when there is no such active account:
+    the answer takes as long whether or not the address has an account, so timing tells an
+    institution nothing about who might be one of our auditors.
+    """
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
+    stored = user.password_hash if user is not None and user.active else None
+    matches = check_password_hash(stored or _dummy_hash(), password)
+    return user if matches and stored else None
 
 
 def next_pseudonym() -> str:
@@ -120,6 +141,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
     user.active = active
     if not active:
         _close_links(user.id, utcnow())
+        sessions.end_all(user.id, "deactivated")
     db.session.flush()
 
 
@@ -190,6 +212,7 @@ def redeem(token: str, password: str, now: datetime | None = None) -> User:
         raise InvalidLink("used")
     _close_links(user.id, now)
     user.set_password(password)
+    sessions.end_all(user.id, "password", now)
     db.session.flush()
     return user
 

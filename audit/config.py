@@ -5,6 +5,10 @@ SECRET_KEY     required when AUDIT_ENV=production; otherwise generated once into
 AUDIT_ENV      "production" turns on secure cookies and refuses to start without SECRET_KEY
 RUBRICS_DIR    where rubric YAML files live; default: rubrics/ beside the package
 EVIDENCE_DIR   where evidence files are stored (never under static/); default: instance/evidence
+TRUSTED_PROXIES       how many reverse proxies stand in front (their X-Forwarded-* headers are
+                      believed); default 0: forwarded headers are ignored
+SESSION_IDLE_MINUTES  a session unused this long ends; default 240
+SESSION_MAX_HOURS     a session ends this long after login whatever its use; default 12
 """
 
 from __future__ import annotations
@@ -47,6 +51,15 @@ def secret_key(instance_path: str, production: bool) -> str:
     return path.read_text().strip()
 
 
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     production = os.environ.get("AUDIT_ENV", "development") == "production"
     return {
@@ -65,4 +78,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LANGUAGES": ("pl", "en"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # one evidence photo (15 MB) and the form
         "WTF_CSRF_TIME_LIMIT": None,  # an auditor's form may stay open for hours
+        "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),
+        "SESSION_IDLE_MINUTES": _whole_number("SESSION_IDLE_MINUTES", 240),
+        "SESSION_MAX_HOURS": _whole_number("SESSION_MAX_HOURS", 12),
     }

@@ -464,13 +464,34 @@ class Appeal(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per account and per address, so that guessing passwords is slow everywhere:
-    the counts live in the database, shared by every worker process."""
+    """Login attempts not yet proven good, per key, so that guessing passwords is slow everywhere:
+    the counts live in the database, shared by every worker process (audit.login_guard)."""
 
     key: so.Mapped[str] = so.mapped_column(sa.String(300), primary_key=True)
-    """"account:<e-mail>" or "address:<IP>"."""
+    """"pair:<e-mail>|<IP>", "account:<e-mail>" or "address:<IP>"."""
     failures: so.Mapped[int] = so.mapped_column(default=0)
-    window_start: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    """When the last attempt was counted: waits are measured from it, and the count is forgotten
+    after an hour without one."""
+
+
+class UserSession(db.Model):
+    """A logged-in session, known to the server, so that logging out, a new password or a
+    deactivation ends it everywhere, and an idle or old one ends by itself (audit.sessions).
+
+    The browser holds the token; only its SHA-256 is stored, so a copy of the database opens
+    no session."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    started_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    seen_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    ended_at: so.Mapped[datetime | None]
+    ended_why: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    """"logout", "password", "deactivated"."""
+
+    user: so.Mapped[User] = so.relationship()
 
 
 class Setting(db.Model):

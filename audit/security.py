@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_url
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import sessions
 from .extensions import db, login_manager
 from .models import User
 
@@ -76,10 +79,18 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def session_lifetimes(app: Flask) -> sessions.Lifetimes:
+    return sessions.Lifetimes(idle=timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]),
+                              absolute=timedelta(hours=app.config["SESSION_MAX_HOURS"]))
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "strong"
+    if proxies := app.config.get("TRUSTED_PROXIES", 0):  # believe X-Forwarded-* from that many proxies only
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    lifetimes = session_lifetimes(app)
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -87,7 +98,17 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         if user is None or not user.active or not hmac.compare_digest(stamp, user.password_stamp()):
             return None  # deactivated, or the password changed since this session began
+        open_session = sessions.current(session.get("sid"), user.id, lifetimes)
+        if open_session is None:
+            return None  # logged out, ended elsewhere, idle too long or too old
+        g.session_seen = open_session in db.session.dirty
         return user
+
+    @app.before_request
+    def _load_user_first() -> None:
+        """Load the user before the view, so that noting the session's use commits nothing else."""
+        if request.endpoint != "static" and current_user.is_authenticated and g.pop("session_seen", False):
+            db.session.commit()
 
     login_manager.unauthorized_handler(_unauthorized)
     app.register_error_handler(CSRFError, _csrf_error)

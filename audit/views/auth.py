@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import login_guard
+from .. import accounts, login_guard, sessions
 from ..extensions import db
 from ..forms import LoginForm
 from ..models import User
+from ..security import session_lifetimes
 
 bp = Blueprint("auth", __name__)
 
@@ -44,37 +43,62 @@ def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("auth.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        limits = login_guard.keys(form.email.data, request.remote_addr)
-        wait = login_guard.wait_needed(limits)
-        if wait is not None:  # checked before the password, so a locked account cannot be probed
-            minutes = max(1, math.ceil(wait.total_seconds() / 60))
-            flash(ngettext("Too many failed attempts. Try again in %(num)s minute.",
-                           "Too many failed attempts. Try again in %(num)s minutes.", minutes), "error")
-            return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
-            login_guard.succeeded(form.email.data)
-            lang = session.get("lang")
-            session.clear()  # a fresh session on login: nothing carried over from before
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
-        login_guard.failed(limits)
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    secret, email = current_app.config["SECRET_KEY"], form.email.data
+    known = login_guard.is_known(request.cookies.get(login_guard.KNOWN_DEVICE_COOKIE), secret, email)
+    attempt = login_guard.Attempt.of(email, request.remote_addr, known_device=known)
+    wait = login_guard.admit(attempt)  # counted before the password is checked, so no guess overtakes the count
+    if wait is not None:
+        flash(ngettext("Too many failed attempts. Try again in %(num)s minute.",
+                       "Too many failed attempts. Try again in %(num)s minutes.", login_guard.minutes(wait)), "error")
+        return render_template("auth/login.html", form=form), 429
+    user = accounts.authenticate(email, form.password.data)
+    if user is None:
         flash(_("Wrong e-mail or password."), "error")
-    return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form)
+    login_guard.succeeded(attempt)
+    begin_session(user)
+    response = redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+    response.set_cookie(login_guard.KNOWN_DEVICE_COOKIE,
+                        login_guard.remember(request.cookies.get(login_guard.KNOWN_DEVICE_COOKIE), secret, email),
+                        max_age=login_guard.KNOWN_DEVICE_DAYS * 86400, path=url_for("auth.login"), httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Strict")
+    return response
+
+
+def begin_session(user: User) -> None:
+    """Log the user in with a fresh session that the server knows (and so can end)."""
+    sessions.forget_old(session_lifetimes(current_app))
+    token = sessions.start(user)
+    db.session.commit()
+    lang = session.get("lang")
+    session.clear()  # nothing carried over from before the login
+    if lang:
+        session["lang"] = lang
+    session["sid"] = token
+    login_user(user)
+
+
+# What logging out removes from the device: the HTTP cache and everything the pages stored,
+# service worker and its cached pages included. The auditor's unsent answers are sent first by
+# logout.js, or deleted only after the auditor has confirmed it (docs/field-app.md).
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    sessions.end(session.get("sid"))
+    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     flash(_("You have been logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 @bp.get("/lang/<code>")

@@ -6,10 +6,9 @@ says nothing about the account, whatever the reason.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
@@ -18,7 +17,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from .. import accounts
 from ..errors import describe
 from ..extensions import db
-from .auth import HOME_BY_ROLE
+from .auth import HOME_BY_ROLE, begin_session
 
 bp = Blueprint("invitations", __name__)
 
@@ -51,12 +50,7 @@ def set_password(token: str) -> Response | tuple[str, int] | str:
             db.session.rollback()
             form.password.errors = [*form.password.errors, describe(error)]
         else:
-            db.session.commit()
-            lang = session.get("lang")
-            session.clear()  # a fresh session on login, as auth.login does
-            if lang:
-                session["lang"] = lang
-            login_user(user)
+            begin_session(user)  # commits the new password with the session
             flash(_("Your password is set. Welcome, %(name)s!", name=user.name), "success")
             return redirect(url_for(HOME_BY_ROLE[user.role]))
     return render_template("auth/set_password.html", form=form, invitation=invitation)

@@ -49,6 +49,7 @@
     var record = readLocal() || {};
     record.client_id = clientId.value;
     record.base_version = baseVersion.value;
+    record.url = form.dataset.autosave;  // so that logging out can send it from any page
     record.fields = fields();
     record.synced = false;
     record.changed_at = Date.now();

@@ -27,12 +27,10 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  // Logging out (/logout, outside this worker's scope) clears these caches and the worker itself:
+  // the server answers it with Clear-Site-Data.
   if (request.method === "POST") {
-    if (url.pathname.endsWith("/logout")) {  // nothing of this auditor stays on a shared phone
-      event.respondWith(caches.delete(PAGES).then(function () { return fetch(request); }));
-    } else if (request.mode === "navigate") {
-      event.respondWith(fetch(request).catch(offlinePage));
-    }
+    if (request.mode === "navigate") event.respondWith(fetch(request).catch(offlinePage));
     return;
   }
   if (request.method !== "GET") return;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Error as PlaywrightError
 
 from audit.extensions import db
 from audit.models import Assignment, Contact, User
@@ -227,3 +228,81 @@ def test_an_auditor_cannot_open_another_auditors_contact(phone, live):
     response = phone.goto(f"{live.url}/auditor/assignments/{other}")
     assert response.status == 404
     assert "Pytanie o dodatek mieszkaniowy." not in phone.content()
+
+
+def site_data(page) -> dict:
+    return page.evaluate("""async () => ({
+        caches: (await caches.keys()).length,
+        workers: (await navigator.serviceWorker.getRegistrations()).length,
+        stored: localStorage.length})""")
+
+
+def log_out(page) -> None:
+    page.get_by_role("button", name="Wyloguj").tap()
+
+
+def test_logging_out_leaves_nothing_of_the_auditor_on_the_phone(phone, live):
+    """The next person to pick up the phone, offline, sees none of the auditor's pages."""
+    assignment = new_assignment(live, "visit")
+    login(phone, live.url, "auditor")
+    phone.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    phone.reload()
+    open_form(phone, live, assignment)
+    phone.goto(f"{live.url}/auditor/")
+    phone.wait_for_load_state("networkidle")
+    before = site_data(phone)
+    assert before["caches"] > 0 and before["workers"] == 1  # the pages are kept for offline use
+    pseudonym = phone.locator("body").inner_text()
+    log_out(phone)
+    phone.wait_for_url(f"{live.url}/login")
+    assert site_data(phone) == {"caches": 0, "workers": 0, "stored": 0}
+    phone.context.set_offline(True)
+    for path in ("/auditor/", f"/auditor/assignments/{assignment}"):
+        try:
+            phone.goto(live.url + path)
+            shown = phone.locator("body").inner_text()
+        except PlaywrightError as error:  # the browser's own "no connection" page is the right outcome
+            assert "ERR_INTERNET_DISCONNECTED" in str(error)
+            shown = ""
+        assert "Pytanie o dodatek mieszkaniowy" not in shown and "A-01" not in shown, shown
+    assert "A-01" in pseudonym  # what we looked for was there before logging out
+    phone.context.set_offline(False)
+
+
+def keep_unsent_on_phone(page, live, assignment: int) -> None:
+    """Answers only this phone holds, as contact.js keeps them when they cannot be sent."""
+    open_form(page, live, assignment)
+    page.evaluate("""([key, url]) => localStorage.setItem(key, JSON.stringify({
+        client_id: crypto.randomUUID(), base_version: "", url: url, synced: false,
+        fields: {a_signage: "yes"}}))""", [page.locator("#contact-form").get_attribute("data-key"),
+                                            page.locator("#contact-form").get_attribute("data-autosave")])
+    page.goto(f"{live.url}/auditor/")
+
+
+def test_logging_out_sends_unsent_answers_first(phone, live):
+    assignment = new_assignment(live, "visit")
+    login(phone, live.url, "auditor")
+    keep_unsent_on_phone(phone, live, assignment)
+    log_out(phone)
+    phone.wait_for_url(f"{live.url}/login")
+    (contact,) = contacts_of(live, assignment)
+    assert {a.criterion_id: a.value for a in contact.answers} == {"signage": "yes"}
+
+
+def test_logging_out_offline_shows_what_would_be_lost_and_lets_the_auditor_stay(phone, live):
+    assignment = new_assignment(live, "visit")
+    login(phone, live.url, "auditor")
+    keep_unsent_on_phone(phone, live, assignment)
+    phone.context.set_offline(True)
+    log_out(phone)
+    dialog = phone.get_by_role("dialog", name="Odpowiedzi jeszcze niewysłane")
+    dialog.wait_for()
+    assert dialog.locator("[data-count]").inner_text() == "1"
+    shot(phone, "logout-unsent")
+    dialog.get_by_role("button", name="Nie wylogowuj").tap()
+    assert not dialog.is_visible()
+    assert phone.evaluate("localStorage.length") == 1  # nothing deleted without a yes
+    phone.context.set_offline(False)
+    log_out(phone)  # online again: sent, then logged out
+    phone.wait_for_url(f"{live.url}/login")
+    assert len(contacts_of(live, assignment)) == 1
