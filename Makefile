@@ -47,7 +47,7 @@ bench: install system-deps
 
 # Re-extract UI texts after changing templates or code, then translate the new entries in the .po files.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o audit/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k Np_:1,2 -o audit/translations/messages.pot .
 	$(BIN)/pybabel update -i audit/translations/messages.pot -d audit/translations
 
 clean:

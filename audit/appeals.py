@@ -11,9 +11,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from . import journal, publication
+from . import journal, lifecycle, publication
 from .errors import N_, RuleError
 from .extensions import db
+from .lifecycle import Action
 from .models import Appeal, Campaign, Contact, User, utcnow
 
 
@@ -46,7 +47,8 @@ def file_appeal(director: User, contact: Contact, reason: str, today: date | Non
     if contact.institution_id not in {i.id for i in director.institutions}:
         raise AppealError(N_("This contact is not one of your institution's."))
     campaign = db.session.get(Campaign, contact.campaign_id)
-    if campaign is None or contact.id not in publication.counted_contacts(campaign.id, contact.institution_id):
+    if (campaign is None or not lifecycle.allows(campaign, Action.APPEAL)
+            or contact.id not in publication.counted_contacts(campaign.id, contact.institution_id)):
         raise AppealError(N_("Only a contact of a published result can be contested."))
     if campaign.appeal_until is None or (today or date.today()) > campaign.appeal_until:
         raise AppealError(N_("The appeal window of this edition is closed."))

@@ -1,6 +1,6 @@
 """Setting up an edition: its rules, the rubric version pinned for each channel, its life cycle.
 
-An edition moves draft -> fieldwork -> review -> published. Its rules may change while no
+Its stages and what each allows are audit.lifecycle's. Its rules may change while no
 contact depends on them; a channel's rubric cannot change once a contact was recorded with it
 (the contact keeps its own rubric hash, but the edition would then mix two instruments).
 """
@@ -14,15 +14,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import journal
+from . import journal, lifecycle
 from .errors import N_, RuleError
 from .extensions import db
+from .lifecycle import Action
 from .models import Campaign, CampaignChannel, Contact, User
 from .rubrics import CHANNELS, Rubric
 from .services import load_rubric_dir, store_rubric
-
-NEXT_STATUS = {"draft": "fieldwork", "fieldwork": "review"}
-"""The steps an organiser takes by hand; publishing (review -> published) is audit.publication's."""
 
 
 class EditionError(RuleError):
@@ -79,8 +77,8 @@ def save_edition(campaign: Campaign | None, setup: EditionSetup, rubrics: dict[s
     if campaign is None:
         campaign = Campaign(status="draft")
         db.session.add(campaign)
-    elif campaign.status == "published":
-        raise EditionError(N_("A published edition's rules are frozen; its revisions record what was published."))
+    else:
+        lifecycle.require(campaign, Action.EDIT_RULES)
     used = _channels_with_contacts(campaign)
     current = {ch.channel: ch for ch in campaign.channels}
     for ch in setup.channels:
@@ -123,16 +121,21 @@ def _channels_with_contacts(campaign: Campaign) -> set[str]:
     return set(db.session.scalars(sa.select(Contact.channel).where(Contact.campaign_id == campaign.id).distinct()))
 
 
-def advance(campaign: Campaign, actor: User) -> str:
-    """Move an edition to its next stage by hand: start the fieldwork, or close it for review."""
-    target = NEXT_STATUS.get(campaign.status)
-    if target is None:
-        raise EditionError(N_("This edition has no next stage to start by hand."))
+def advance(campaign: Campaign, actor: User, target: str, outstanding: dict[str, int] | None = None) -> str:
+    """Move an edition to `target`, its next stage by hand: start the fieldwork, or close it for review.
+
+    `target` is the stage the organiser's page offered, so a repeated or stale request cannot skip
+    a stage; `outstanding` is what the readiness check listed when the organiser went ahead anyway,
+    kept in the decisions log.
+    """
+    if lifecycle.next_stage(campaign) != target:
+        lifecycle.require(campaign, Action.START_FIELDWORK if target == "fieldwork" else Action.CLOSE_FIELDWORK)
+        raise EditionError(N_("This page is out of date: reload it and try again."))
     if target == "fieldwork" and not campaign.channels:
         raise EditionError(N_("Choose the channels and their rubrics before the fieldwork starts."))
     before, campaign.status = campaign.status, target
     journal.record("edition_status", actor=actor, object_type="campaign", object_id=campaign.id,
-                   campaign_id=campaign.id, before=before, after=target)
+                   campaign_id=campaign.id, before=before, after=target, outstanding=outstanding or {})
     db.session.flush()
     return target
 

@@ -15,6 +15,11 @@ def N_(message: str) -> str:  # the name pybabel looks for
     return message
 
 
+def Np_(singular: str, plural: str) -> tuple[str, str]:  # pybabel: -k Np_:1,2
+    """Mark a singular/plural pair (with %(num)s) for translation; the view picks the form."""
+    return singular, plural
+
+
 class RuleError(ValueError):
     """An action the rules refuse; `message % params` says why, in English."""
 

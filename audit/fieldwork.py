@@ -15,8 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from . import facts as facts_
-from . import journal, scoring
-from .errors import N_, RuleError
+from . import journal, lifecycle, scoring
 from .extensions import db
 from .models import Assignment, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
@@ -65,26 +64,18 @@ class FieldworkError(Exception):
     """A save that cannot be taken at all (the id belongs elsewhere, the channel is gone)."""
 
 
-class FieldworkClosed(RuleError):
+class FieldworkClosed(lifecycle.StageRefused):
     """A save the edition's stage no longer takes; the message says why."""
 
 
 def stage_refusal(campaign_status: str, contact_status: str | None) -> str | None:
     """Why the edition's stage refuses an auditor's save of a contact (None: a new one), or None if it takes it.
 
-    Fieldwork takes every save. Once the organiser closes fieldwork (review), results are being
-    checked: only a contact the reviewer returned may be corrected and sent again, and a new or
-    draft contact is refused (a sent one is kept as a copy, as during fieldwork). A published
-    edition takes nothing. The one place for this rule, for the edition's life-cycle table to absorb.
+    The rule is the life cycle's (audit/lifecycle.py): fieldwork takes every save; once fieldwork
+    is closed only a returned contact may be corrected and sent again (a late save of a sent one is
+    kept as a copy, as during fieldwork); a published edition takes nothing.
     """
-    if campaign_status == "fieldwork":
-        return None
-    if campaign_status == "review":
-        if contact_status in (None, "draft"):
-            return N_("Fieldwork of this edition is closed: new contacts can no longer be sent. "
-                      "Only a contact the reviewer returned to you can be corrected and sent again.")
-        return None
-    return N_("This edition is closed: contacts can no longer be saved or sent.")
+    return lifecycle.why_not(campaign_status, lifecycle.contact_action(contact_status))
 
 
 def rubric_for(assignment: Assignment) -> Rubric:

@@ -87,11 +87,21 @@ class CorrectionForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the correction"), validators=[DataRequired(), Length(max=4000)])
 
 
+class StepForm(FlaskForm):
+    """Confirming a step after its readiness check: the list it was shown, and the organiser's yes."""
+
+    target = HiddenField(validators=[InputRequired()])
+    seen = HiddenField()
+    confirm = BooleanField(_l("I have read what is still open and go ahead anyway."))
+
+
 class PublishForm(FlaskForm):
     note = TextAreaField(_l("What this revision publishes (e.g. “results of the 2026 edition”, "
                             "“correction after appeal”)"), validators=[DataRequired(), Length(max=2000)])
     number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     """The revision the page offers to publish: a repeat of the request is recognised by it."""
+    seen = HiddenField()
+    confirm = BooleanField(_l("I have read what is still open and go ahead anyway."))
 
 
 class OverrideForm(FlaskForm):

@@ -16,9 +16,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from . import accounts, journal
+from . import accounts, journal, lifecycle
 from .errors import N_, RuleError
 from .extensions import db
+from .lifecycle import Action
 from .models import Assignment, Campaign, Contact, Institution, Scenario, User
 
 # --- the pure planner ----------------------------------------------------------------------
@@ -175,6 +176,7 @@ def plan_edition(campaign: Campaign, contacts_per_channel: Mapping[str, int],
 
 
 def save_plan(campaign: Campaign, result: Plan, actor: User) -> list[Assignment]:
+    lifecycle.require(campaign, Action.PLAN)
     rows = [Assignment(campaign_id=campaign.id, institution_id=p.institution_id, channel=p.channel,
                        auditor_id=p.auditor_id, scenario_id=p.scenario_id, scenario=p.scenario,
                        due_start=campaign.fieldwork_start, due_end=campaign.fieldwork_end)
@@ -188,6 +190,7 @@ def save_plan(campaign: Campaign, result: Plan, actor: User) -> list[Assignment]
 
 def move_assignment(assignment: Assignment, auditor: User, actor: User) -> None:
     """Give an assignment to another auditor, before its contact has been started."""
+    lifecycle.require(assignment.campaign, Action.PLAN)
     if auditor.role != "auditor" or not auditor.active:
         raise PlanningError(N_("Assignments go to active auditors only."))
     started = db.session.scalar(sa.select(Contact.id).where(Contact.assignment_id == assignment.id))

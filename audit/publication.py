@@ -13,15 +13,15 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from . import journal, scoring, services, standings
+from . import journal, lifecycle, scoring, services, standings
 from .errors import N_, RuleError
 from .extensions import db
+from .lifecycle import Action
 from .models import Campaign, Licence, LicenceOverride, Revision, RevisionStanding, User, utcnow
 
 LICENCE_VALIDITY = timedelta(days=365)
 """A licence holds for a year from its grant: until the next edition's results."""
 
-PUBLISHABLE_STATUSES = ("review", "published")
 
 
 class PublicationError(RuleError):
@@ -46,6 +46,7 @@ def set_override(campaign: Campaign, institution_id: int, licensed: bool | None,
     A written reason is required either way; the decision reaches a published ranking only
     through the next revision.
     """
+    lifecycle.require(campaign, Action.OVERRIDE)
     reason = reason.strip()
     if not reason:
         raise PublicationError(N_("An override needs a written reason."))
@@ -104,20 +105,21 @@ def next_number(campaign_id: int) -> int:
     return previous.number + 1 if previous else 1
 
 
-def publish(campaign: Campaign, actor: User, note: str = "", number: int | None = None) -> Revision:
+def publish(campaign: Campaign, actor: User, note: str = "", number: int | None = None,
+            outstanding: dict[str, int] | None = None) -> Revision:
     """Freeze the edition's current standings as its next revision and bring licences in line.
 
     `number`: the revision the organiser's page offered to publish. Once it exists the request is a
     repeat (a double click, a retry, the loser of a race, which fails at commit on the unique
     (campaign, number) and is asked again): AlreadyPublished names it and nothing is published twice.
+    `outstanding`: what the readiness check listed as open when the organiser went ahead (logged).
     """
     expected = next_number(campaign.id)
     if number is not None and number < expected:
         raise AlreadyPublished(number)
     if number is not None and number > expected:
         raise PublicationError(N_("This page is out of date: reload it and publish again."))
-    if campaign.status not in PUBLISHABLE_STATUSES:
-        raise PublicationError(N_("Only an edition in review or already published can be published."))
+    lifecycle.require(campaign, Action.PUBLISH)
     result = standings.live(campaign)
     if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
@@ -129,7 +131,8 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     campaign.status = "published"
     db.session.flush()
     journal.record("publish", actor=actor, object_type="revision", object_id=revision.id, campaign_id=campaign.id,
-                   reason=revision.note, number=revision.number, institutions=len(result.institutions))
+                   reason=revision.note, number=revision.number, institutions=len(result.institutions),
+                   outstanding=outstanding or {})
     _bring_licences_in_line(campaign, revision, actor)
     db.session.flush()
     return revision

@@ -14,10 +14,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from . import journal, scoring
+from . import journal, lifecycle, scoring
 from .errors import N_, RuleError
 from .extensions import db
-from .models import AnswerCorrection, AuditEvent, Contact, User, utcnow
+from .lifecycle import Action
+from .models import AnswerCorrection, AuditEvent, Campaign, Contact, User, utcnow
 from .rubrics import Criterion, Rubric
 from .services import record_answers, rubric_by_hash, stored_value
 
@@ -33,7 +34,9 @@ class ReviewConflict(ReviewError):
     """The contact changed since the reviewer opened it."""
 
 
-def _check(contact: Contact, seen_version: int, allowed: tuple[str, ...]) -> None:
+def _check(contact: Contact, seen_version: int, allowed: tuple[str, ...], action: Action) -> None:
+    campaign = db.session.get(Campaign, contact.campaign_id)
+    lifecycle.require(campaign.status if campaign else "draft", action)
     if contact.version != seen_version:
         raise ReviewConflict(N_("This contact changed while you were reading it (another reviewer, or the auditor). "
                              "It has been reloaded: check it and act again."))
@@ -49,7 +52,7 @@ def review_queue(campaign_id: int) -> list[Contact]:
 
 
 def accept(contact: Contact, reviewer: User, seen_version: int) -> None:
-    _check(contact, seen_version, REVIEWABLE)
+    _check(contact, seen_version, REVIEWABLE, Action.REVIEW)
     contact.status, contact.reviewed_at, contact.review_comment = "accepted", utcnow(), None
     journal.record("contact_accepted", actor=reviewer, object_type="contact", object_id=contact.id,
                    campaign_id=contact.campaign_id)
@@ -61,7 +64,7 @@ def return_to_auditor(contact: Contact, reviewer: User, seen_version: int, comme
     comment = comment.strip()
     if not comment:
         raise ReviewError(N_("Say what the auditor should correct."))
-    _check(contact, seen_version, REVIEWABLE)
+    _check(contact, seen_version, REVIEWABLE, Action.RETURN)
     contact.status, contact.reviewed_at, contact.review_comment = "returned", utcnow(), comment
     journal.record("contact_returned", actor=reviewer, object_type="contact", object_id=contact.id,
                    campaign_id=contact.campaign_id, reason=comment)
@@ -103,7 +106,7 @@ def correct_answer(contact: Contact, reviewer: User, seen_version: int, criterio
     reason = reason.strip()
     if not reason:
         raise ReviewError(N_("A correction needs a written reason."))
-    _check(contact, seen_version, CORRECTABLE)
+    _check(contact, seen_version, CORRECTABLE, Action.CORRECT)
     rubric = rubric_by_hash(contact.rubric_hash)
     value = _parse(rubric, criterion_id, raw_value)
     if value is None:

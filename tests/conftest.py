@@ -154,6 +154,16 @@ def live_server(demo_app, tmp_path):
         yield server
 
 
+def go_ahead(client, path: str, **fields: str):
+    """Open a step's confirmation page (closing the fieldwork, publishing), read its checklist, and
+    confirm it as an organiser who goes ahead: the form's own hidden fields, the tick, `fields`."""
+    from .live_server import form_fields
+
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return client.post(path, data={**form_fields(page.get_data(as_text=True), path), "confirm": "y", **fields})
+
+
 @pytest.fixture
 def demo_client(demo_app):
     return demo_app.test_client()

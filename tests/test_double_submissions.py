@@ -52,7 +52,7 @@ def test_a_triple_click_on_publish_makes_one_revision_and_a_late_retry_none(demo
     organiser = Browser(live_server)
     organiser.login("organiser@demo.test", PASSWORD)
     action = f"/organiser/campaigns/{FIELDWORK}/publish"
-    form = {**form_fields(organiser.get(f"/organiser/campaigns/{FIELDWORK}").text, action), "note": "Wyniki 2026"}
+    form = {**form_fields(organiser.get(action).text, action), "note": "Wyniki 2026", "confirm": "y"}
 
     answers = all_at_once([lambda: organiser.post(action, form)] * 3)
     late = organiser.post(action, form)  # the reply was lost and the organiser clicks again

@@ -7,9 +7,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from audit import publication, review, services
+from audit import lifecycle, publication, review, services
 from audit.extensions import db
 from audit.models import AuditEvent, Campaign, Contact, Licence, LicenceOverride, Revision, RevisionStanding, User
+
+from .conftest import go_ahead
 
 
 def token_of(page: str) -> str:
@@ -101,7 +103,7 @@ def test_nothing_is_published_before_the_review_stage(demo_app):
         campaign = db.session.get(Campaign, 1)
         organiser = db.session.scalar(sa.select(User).filter_by(role="organiser"))
         assert campaign.status == "fieldwork"
-        with pytest.raises(publication.PublicationError):
+        with pytest.raises(lifecycle.StageRefused, match="Close the fieldwork before publishing"):
             publication.publish(campaign, organiser, "Za wcześnie")
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Revision).filter_by(campaign_id=1)) == 0
 
@@ -110,10 +112,8 @@ def test_the_organiser_closes_fieldwork_publishes_and_overrides_over_http(demo_a
     auth.as_role("organiser")
     page = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
     token = token_of(page)
-    auth.client.post("/organiser/campaigns/1/advance", data={"csrf_token": token})
-    page = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
-    response = auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Wyniki 2026",
-                                                                        "number": number_offered(page)})
+    go_ahead(auth.client, "/organiser/campaigns/1/advance")
+    response = go_ahead(auth.client, "/organiser/campaigns/1/publish", note="Wyniki 2026")
     assert response.status_code == 302 and response.headers["Location"].endswith("/organiser/campaigns/1/revisions/1")
     ranking = auth.client.get("/organiser/campaigns/1/revisions/1").get_data(as_text=True)
     assert "Wyniki 2026" in ranking
@@ -127,9 +127,8 @@ def test_the_organiser_closes_fieldwork_publishes_and_overrides_over_http(demo_a
         assert db.session.get(LicenceOverride, (1, institution_id)) is None
     auth.client.post(url, data={"csrf_token": token, "decision": "grant", "reason": "Błąd audytora potwierdzony."})
     edition = auth.client.get("/organiser/campaigns/1").get_data(as_text=True)
-    assert "Publish revision 2" in edition or "Opublikuj wersję 2" in edition
-    auth.client.post("/organiser/campaigns/1/publish", data={"csrf_token": token, "note": "Decyzja organizatora",
-                                                             "number": number_offered(edition)})
+    assert "revision 2" in edition or "wersję 2" in edition
+    go_ahead(auth.client, "/organiser/campaigns/1/publish", note="Decyzja organizatora")
     with demo_app.app_context():
         licence = db.session.scalar(sa.select(Licence).filter_by(campaign_id=1, institution_id=institution_id))
         assert licence is not None and licence.revoked_at is None

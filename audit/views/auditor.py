@@ -24,19 +24,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from .. import evidence as evidence_
-from .. import fieldwork
+from .. import fieldwork, lifecycle
 from ..contact_form import ContactFormBase, form_class, form_layout, new_client_id
 from ..errors import describe
 from ..extensions import db
 from ..facts import CHANNEL_FACTS
 from ..i18n import FACT_LABELS, lang
+from ..lifecycle import Action
 from ..models import Assignment, Campaign, Contact, ContactCopy, Evidence
 from ..scoring import visible_criteria
 from ..security import role_required
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
 
-VISIBLE_CAMPAIGN_STATUSES = ("fieldwork", "review", "published")
+VISIBLE_CAMPAIGN_STATUSES = lifecycle.stages_allowing(Action.SEE_ASSIGNMENTS)
 
 
 @bp.get("/")

@@ -38,9 +38,22 @@ def test_review_publish_and_override_a_licence(desktop, own_live):
         assert db.session.get(Contact, second).status == "accepted"
 
     desk.goto(f"{live.url}/organiser/campaigns/1")
-    desk.locator("form[action$='/advance'] button").click()
+    desk.get_by_role("link", name="Zamknij badanie terenowe i przejdź do weryfikacji…").click()
+    checklist = desk.locator(".readiness")  # what is still open, read before the step is taken
+    assert "nie zostały rozpoczęte" in checklist.inner_text() or "nie zostało rozpoczętych" in checklist.inner_text()
+    shot(desk, "organiser-close-fieldwork")
+    assert serious_violations(desk) == []
+    desk.get_by_role("button", name="Zamknij badanie terenowe").click()
+    assert desk.locator(".flash.error").count() == 1  # not without the tick
+    desk.get_by_label("Wiem, co jest jeszcze otwarte, i mimo to kontynuuję.").check()
+    desk.get_by_role("button", name="Zamknij badanie terenowe").click()
+    desk.wait_for_url(f"{live.url}/organiser/campaigns/1")
+    desk.get_by_role("link", name="Sprawdź i opublikuj wersję 1…").click()
+    assert "czeka" in desk.locator(".readiness").inner_text()  # contacts waiting for review are listed
+    shot(desk, "organiser-publish-check")
     desk.locator("textarea[name=note]").fill("Wyniki edycji 2026")
-    desk.locator("form[action$='/publish'] button").click()
+    desk.get_by_label("Wiem, co jest jeszcze otwarte, i mimo to kontynuuję.").check()
+    desk.get_by_role("button", name="Opublikuj wersję 1").click()
     desk.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/1")
     assert "Wyniki edycji 2026" in desk.locator("main").inner_text()
     shot(desk, "organiser-revision")
@@ -55,9 +68,10 @@ def test_review_publish_and_override_a_licence(desktop, own_live):
     desk.locator("#override button[type=submit]").click()
     desk.wait_for_load_state("networkidle")
     assert "Błąd w ocenie potwierdzony nagraniem." in desk.locator("#override").inner_text()
-    desk.goto(f"{live.url}/organiser/campaigns/1")
+    desk.goto(f"{live.url}/organiser/campaigns/1/publish")
     desk.locator("textarea[name=note]").fill("Decyzja organizatora")
-    desk.locator("form[action$='/publish'] button").click()
+    desk.get_by_label("Wiem, co jest jeszcze otwarte, i mimo to kontynuuję.").check()
+    desk.get_by_role("button", name="Opublikuj wersję 2").click()
     desk.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/2")
     with live.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Revision).filter_by(campaign_id=1)) == 2

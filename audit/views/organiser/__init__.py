@@ -12,7 +12,23 @@ fairness     auditor agreement and calibration, leave-one-auditor-out, rank inte
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import gettext
+
+from ... import lifecycle
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+
+@bp.app_template_global()
+def allows(edition: lifecycle.Staged, action: str) -> bool:
+    """Templates offer only what the life cycle allows (audit/lifecycle.py)."""
+    return lifecycle.allows(edition, action)
+
+
+@bp.app_template_global()
+def why_not(edition: lifecycle.Staged, action: str) -> str:
+    """Why the life cycle refuses the action now, in the reader's language ("" if it allows it)."""
+    why = lifecycle.why_not(edition, action)
+    return gettext(why) if why else ""
 
 from . import editions, exports, fairness, institutions, people, planning, review  # noqa: E402, F401 - registers the routes

@@ -9,12 +9,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, publication, services
+from ... import editions, journal, lifecycle, publication, readiness, services
 from ... import standings as edition_results
-from ...errors import describe
+from ...errors import RuleError, describe
 from ...extensions import db
 from ...fairness_data import standings_with_uncertainty, uncertainty_of
-from ...forms import ActionForm, DirectorAccessForm, EditionForm, OverrideForm, PublishForm
+from ...forms import DirectorAccessForm, EditionForm, OverrideForm, PublishForm, StepForm
+from ...lifecycle import Action
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
@@ -60,13 +61,17 @@ def edit_edition(campaign_id: int | None = None) -> Response | str:
     campaign = db.get_or_404(Campaign, campaign_id) if campaign_id is not None else None
     form = EditionForm(obj=campaign)
     rubrics = _rubric_choices(form)
-    if request.method == "GET":
+    frozen = campaign is not None and not lifecycle.allows(campaign, Action.EDIT_RULES)
+    if request.method == "GET" or frozen:
         current = {ch.channel: ch for ch in campaign.channels} if campaign else {}
         for channel in CHANNELS:
             sub, row = getattr(form, channel), current.get(channel)
             sub.enabled.data = row is not None or campaign is None
             if row is not None:
                 sub.rubric.data, sub.weight.data, sub.min_contacts.data = row.rubric_hash, row.weight, row.min_contacts
+    if frozen and request.method == "POST":
+        flash(_(lifecycle.why_not(campaign, Action.EDIT_RULES) or ""), "error")
+        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
     if form.validate_on_submit():
         unknown = [ch for ch in CHANNELS if getattr(form, ch).enabled.data and getattr(form, ch).rubric.data not in rubrics]
         if unknown:
@@ -81,7 +86,8 @@ def edit_edition(campaign_id: int | None = None) -> Response | str:
                 db.session.commit()
                 flash(_("The edition is saved."), "success")
                 return redirect(url_for("organiser.edition", campaign_id=campaign.id))
-    return render_template("organiser/edition_form.html", form=form, campaign=campaign, channels=CHANNELS)
+    return render_template("organiser/edition_form.html", form=form, campaign=campaign, channels=CHANNELS,
+                           frozen=frozen)
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -90,29 +96,53 @@ def edition(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
     counts = dict(db.session.execute(sa.select(Contact.status, sa.func.count()).where(
         Contact.campaign_id == campaign_id).group_by(Contact.status)).all())
-    flips = []  # licence decisions that could flip within their intervals: worth a look before publishing
-    if campaign.status in publication.PUBLISHABLE_STATUSES:
-        flips = [r for r in standings_with_uncertainty(campaign_id)[1].values() if r.licence_could_flip]
     return render_template(
-        "organiser/edition.html", campaign=campaign, counts=counts, action=ActionForm(),
-        publish_form=PublishForm(number=publication.next_number(campaign_id)), access_form=DirectorAccessForm(obj=campaign), revisions=publication.revisions_of(campaign_id),
+        "organiser/edition.html", campaign=campaign, counts=counts, access_form=DirectorAccessForm(obj=campaign),
+        revisions=publication.revisions_of(campaign_id), next_number=publication.next_number(campaign_id),
         pending=publication.pending_changes(campaign_id), overrides=overrides_of(campaign_id),
-        next_status=editions.NEXT_STATUS.get(campaign.status), flips=flips)
+        next_status=lifecycle.next_stage(campaign))
 
 
-@bp.post("/campaigns/<int:campaign_id>/advance")
+@bp.route("/campaigns/<int:campaign_id>/advance", methods=["GET", "POST"])
 @role_required("organiser")
-def advance(campaign_id: int) -> Response:
+def advance(campaign_id: int) -> Response | tuple[str, int] | str:
+    """Start the fieldwork, or close it, after reading what is still open (readiness check)."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    if ActionForm().validate_on_submit():
-        try:
-            editions.advance(campaign, current_user)
-        except editions.EditionError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            db.session.commit()
-    return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    target = lifecycle.next_stage(campaign)
+    if target is None:
+        flash(_("This edition has no next stage to start by hand."), "error")
+        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    check = readiness.before_closing_fieldwork(campaign) if target == "review" else None
+    form = StepForm(target=target)
+    if form.validate_on_submit():
+        refusal = _unconfirmed(check, form.seen.data, bool(form.confirm.data))
+        if refusal is None:
+            try:
+                editions.advance(campaign, current_user, form.target.data, check.outstanding() if check else None)
+            except RuleError as error:
+                db.session.rollback()
+                flash(describe(error), "error")
+            else:
+                db.session.commit()
+                flash(_("The fieldwork has started.") if target == "fieldwork"
+                      else _("The fieldwork is closed; the edition is in review."), "success")
+            return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+        flash(*refusal)
+    form.seen.data, form.confirm.data = check.fingerprint() if check else "", False
+    status = 200 if request.method == "GET" or form.errors else 409
+    return render_template("organiser/step.html", campaign=campaign, form=form, check=check, target=target), status
+
+
+def _unconfirmed(check: readiness.Readiness | None, seen: str | None, confirmed: bool) -> tuple[str, str] | None:
+    """Why a step may not go ahead yet (a flash message and its kind), or None: the organiser read the
+    list that is open now and, if anything is open, said yes."""
+    if check is None:
+        return None
+    if seen != check.fingerprint():
+        return _("What is still open changed since you opened this page: read the list again."), "warning"
+    if not check.ready and not confirmed:
+        return _("Tick the box to confirm that you go ahead with these items open."), "error"
+    return None
 
 
 @bp.post("/campaigns/<int:campaign_id>/director-access")
@@ -178,8 +208,8 @@ def override(campaign_id: int, institution_id: int) -> Response:
     form = OverrideForm()
     if not form.validate_on_submit():
         flash(_("An override needs a decision and a written reason."), "error")
-    elif campaign.status == "draft":
-        flash(_("Licences are decided after the fieldwork."), "error")
+    elif not lifecycle.allows(campaign, Action.OVERRIDE):
+        flash(_(lifecycle.why_not(campaign, Action.OVERRIDE) or ""), "error")
     else:
         decision = {"engine": None, "grant": True, "refuse": False}[form.decision.data]
         publication.set_override(campaign, institution_id, decision, form.reason.data, current_user)
@@ -192,27 +222,51 @@ def override(campaign_id: int, institution_id: int) -> Response:
 # --- publication ---------------------------------------------------------------------------
 
 
-@bp.post("/campaigns/<int:campaign_id>/publish")
+@bp.route("/campaigns/<int:campaign_id>/publish", methods=["GET", "POST"])
 @role_required("organiser")
-def publish(campaign_id: int) -> Response:
+def publish(campaign_id: int) -> Response | tuple[str, int]:
+    """Publish the next revision, after reading what is still open (readiness check)."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    form = PublishForm()
-    if not form.validate_on_submit():
-        flash(_("Say what this revision publishes.") if form.note.errors
-              else _("This page is out of date: reload it and publish again."), "error")
+    if not lifecycle.allows(campaign, Action.PUBLISH):
+        flash(_(lifecycle.why_not(campaign, Action.PUBLISH) or ""), "error")
         return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+    check = readiness.before_publishing(campaign)
+    form = PublishForm(number=publication.next_number(campaign_id))
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("Say what this revision publishes.") if form.note.errors
+                  else _("This page is out of date: reload it and publish again."), "error")
+            status = 422
+        elif (refusal := _unconfirmed(check, form.seen.data, bool(form.confirm.data))) is not None:
+            flash(*refusal)
+            status = 409
+        else:
+            return _publish(campaign, form, check)
+    form.seen.data, form.confirm.data = check.fingerprint(), False
+    return render_template("organiser/publish.html", campaign=campaign, form=form, check=check,
+                           flips=_flips(campaign), pending=publication.pending_changes(campaign_id)), status
+
+
+def _publish(campaign: Campaign, form: PublishForm, check: readiness.Readiness) -> Response:
     try:
-        revision = decide_once(lambda: publication.publish(campaign, current_user, form.note.data, form.number.data))
+        revision = decide_once(lambda: publication.publish(campaign, current_user, form.note.data, form.number.data,
+                                                           outstanding=check.outstanding()))
     except publication.AlreadyPublished as error:  # a repeat of this request: show what the first one made
         db.session.rollback()
         flash(describe(error), "warning")
-        return redirect(url_for("organiser.revision", campaign_id=campaign_id, number=error.number))
-    except publication.PublicationError as error:
+        return redirect(url_for("organiser.revision", campaign_id=campaign.id, number=error.number))
+    except RuleError as error:
         db.session.rollback()
         flash(describe(error), "error")
-        return redirect(url_for("organiser.edition", campaign_id=campaign_id))
+        return redirect(url_for("organiser.edition", campaign_id=campaign.id))
     flash(_("Revision %(n)s is published.", n=revision.number), "success")
-    return redirect(url_for("organiser.revision", campaign_id=campaign_id, number=revision.number))
+    return redirect(url_for("organiser.revision", campaign_id=campaign.id, number=revision.number))
+
+
+def _flips(campaign: Campaign) -> list:
+    """Licence decisions that could flip within their intervals: worth a look before publishing."""
+    return [r for r in standings_with_uncertainty(campaign.id)[1].values() if r.licence_could_flip]
 
 
 @bp.get("/campaigns/<int:campaign_id>/revisions/<int:number>")

@@ -9,11 +9,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import planning
+from ... import lifecycle, planning
 from ...errors import describe
 from ...extensions import db
 from ...forms import ActionForm, MoveForm, PlanForm, ScenarioForm
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
+from ...lifecycle import Action
 from ...models import CATEGORIES, Assignment, Campaign, Contact, Institution, Scenario, User
 from ...rubrics import CHANNELS
 from ...security import role_required
@@ -72,8 +73,8 @@ def plan(campaign_id: int) -> Response | str:
     wanted = {ch.channel: _count(request.form.get(f"n_{ch.channel}"), ch.min_contacts) for ch in campaign.channels}
     result = None
     if form.validate_on_submit():
-        if campaign.status not in ("draft", "fieldwork"):
-            flash(_("The fieldwork of this edition is over; nothing more can be planned."), "error")
+        if not lifecycle.allows(campaign, Action.PLAN):
+            flash(_(lifecycle.why_not(campaign, Action.PLAN) or ""), "error")
             return redirect(url_for("organiser.edition", campaign_id=campaign_id))
         result = planning.plan_edition(campaign, wanted, _plan_targets(campaign, form))
         if request.form.get("confirm") and result.planned:
