@@ -119,6 +119,8 @@ class ChannelLine:
     category_median: float | None
     contacts: int
     weight: float
+    status: str = "no_contacts"
+    """The engine's channel status (scored, no_contacts, not_offered_*), for the mark shown."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
         others = [r.channels.get(ch.channel, {}).get("score") for r in peers]
         channels.append(ChannelLine(ch.channel, mine.get("score"),
                                     median_or_none([s for s in others if s is not None]),
-                                    mine.get("contacts", 0), mine.get("weight", 0.0)))
+                                    mine.get("contacts", 0), mine.get("weight", 0.0),
+                                    mine.get("status", "no_contacts")))
     contact_ids = [i for ch in standing.channels.values() for i in ch.get("contact_ids", [])]
     contacts = db.session.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids))
                                   .order_by(Contact.contacted_at, Contact.id)).all()

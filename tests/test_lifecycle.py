@@ -158,3 +158,28 @@ def test_publishing_lists_review_appeals_and_coverage_per_institution(demo_app, 
 def test_nothing_open_needs_no_tick(app):
     assert readiness.Readiness("publish").ready
     assert readiness.Readiness("publish").outstanding() == {}
+
+
+# --- marks that mean one thing ------------------------------------------------------------------
+
+
+def test_the_progress_board_tells_not_offered_from_not_planned(demo_app, auth):
+    from audit.models import Assignment
+
+    with demo_app.app_context():
+        institution = db.session.scalar(sa.select(Institution).where(Institution.id.in_(
+            sa.select(Assignment.institution_id).filter_by(campaign_id=1))).order_by(Institution.id))
+        offered_unplanned, not_offered = [ch.channel for ch in db.session.get(Campaign, 1).channels][-2:]
+        for channel in (offered_unplanned, not_offered):  # no plan for either channel any more
+            db.session.execute(sa.delete(Contact).where(Contact.campaign_id == 1, Contact.channel == channel,
+                                                        Contact.institution_id == institution.id))
+            db.session.execute(sa.delete(Assignment).where(Assignment.campaign_id == 1, Assignment.channel == channel,
+                                                           Assignment.institution_id == institution.id))
+        institution.channels = sorted(set(institution.channels or []) - {not_offered} | {offered_unplanned})
+        db.session.commit()
+        name = institution.name
+    auth.as_role("organiser")
+    page = auth.client.get("/organiser/campaigns/1/progress").get_data(as_text=True)
+    row = page[page.index(name):].split("</tr>")[0]
+    assert row.count('class="mark missing"') == 1 and row.count('class="mark not-offered"') == 1
+    assert "nie zaplanowano" in row
