@@ -121,7 +121,8 @@ def mask(text: str, auditor: AuditorIdentity, placeholder: str) -> str:
     if stems:
         words = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, stems)) + r")\w{0,4}(?!\w)", re.IGNORECASE)
         text = words.sub(placeholder, text)
-    return text
+    # "Jan Kowalski" is one person: one placeholder, not two
+    return re.sub(rf"{re.escape(placeholder)}(?:[ \t]+{re.escape(placeholder)})+", placeholder, text)
 
 
 def _stems(name: str) -> list[str]:
