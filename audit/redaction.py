@@ -115,7 +115,8 @@ def mask(text: str, auditor: AuditorIdentity, placeholder: str) -> str:
     """
     known = {a.lower() for a in auditor.addresses if "@" in a}
     text = _ADDRESS.sub(lambda m: placeholder if m.group(0).lower() in known else m.group(0), text)
-    for address in sorted(known, key=len, reverse=True):  # addresses the pattern above does not see
+    odd = [a for a in known if not _ADDRESS.fullmatch(a)]  # addresses the pattern above does not see
+    for address in sorted(odd, key=len, reverse=True):
         text = re.sub(re.escape(address), placeholder, text, flags=re.IGNORECASE)
     stems = sorted({s for name in auditor.names for s in _stems(name)}, key=len, reverse=True)
     if stems:
@@ -149,14 +150,15 @@ _HISTORY = re.compile("|".join((
     r"^.*(?:wrote|pisze|napisał\(a\)|napisała|napisał|napisal\(a\)|napisala|napisal)\s*:\s*$",  # "On … wrote:"
     r"^(?:from|od):\s.+$(?=\n(?:.*\n){0,2}(?:sent|wysłano|date|data):)",  # Outlook's quoted header block
 )), re.IGNORECASE | re.MULTILINE)
-# The first half of an attribution wrapped before "wrote:": "On Wed, 15 Oct 2026, Jan <jan@…"
-_ATTRIBUTION_START = re.compile(r"^(?:on|w dniu|dnia)\s.*\d|^.*\d.*(?:<|@)", re.IGNORECASE)
+_ATTRIBUTION_OPENING = re.compile(r"(?:on|w dniu|dnia)\s", re.IGNORECASE)
 # Inline forwards: the forwarded message's own header block, in the labels mail programs use
 _FORWARD = re.compile(r"^-{2,}\s*(?:forwarded message|wiadomość przekazana|przekazana wiadomość)\s*-{2,}\s*$",
                       re.IGNORECASE | re.MULTILINE)
 _FORWARD_LABELS = {"od": "From", "from": "From", "data": "Date", "date": "Date", "wysłano": "Date", "sent": "Date",
                    "temat": "Subject", "subject": "Subject", "do": "To", "to": "To", "dw": "Cc", "cc": "Cc",
                    "kopia": "Cc"}
+MAX_RECIPIENTS = 100
+MAX_HEADER_CHARS = 8000  # a From, To or Subject longer than this is no institution's reply
 # Headers that name the auditor as a recipient of the institution's message
 _RECIPIENT_HEADERS = ("To", "Cc", "Bcc", "Delivered-To", "X-Original-To", "Envelope-To", "Resent-To")
 
@@ -181,6 +183,9 @@ def institution_message(raw: bytes, auditor: AuditorIdentity, placeholder: str) 
 
 
 def _reduce(message: Message, auditor: AuditorIdentity, placeholder: str, depth: int) -> InstitutionMessage:
+    read = {h.lower() for h in ("From", "Date", "Subject", *_RECIPIENT_HEADERS)}
+    if any(name.lower() in read and len(str(value)) > MAX_HEADER_CHARS for name, value in message.raw_items()):
+        raise RedactionError("unreadable")  # the stdlib's header parser takes quadratic time on such a header
     senders = getaddresses([str(v) for v in message.get_all("From", [])])
     if not senders or not any(addr or name for name, addr in senders) or depth > 3:
         raise RedactionError("unreadable")
@@ -208,6 +213,8 @@ def _is_auditor(senders: Sequence[tuple[str, str]], auditor: AuditorIdentity) ->
 
 def _with_recipients(message: Message, auditor: AuditorIdentity) -> AuditorIdentity:
     recipients = getaddresses([str(v) for h in _RECIPIENT_HEADERS for v in message.get_all(h, [])])
+    if len(recipients) > MAX_RECIPIENTS:  # not a reply to one auditor; and masking each would cost too much
+        raise RedactionError("unreadable")
     return auditor.merged([n for n, _a in recipients], [a for _n, a in recipients])
 
 
@@ -260,10 +267,16 @@ def _cut_history(body: str) -> str:
     if found is not None:
         body = body[:found.start()]
         kept = body.rstrip("\n").split("\n")
-        if kept and _ATTRIBUTION_START.match(kept[-1]):  # "On Wed, 15 Oct 2026 at 10:15, Jan" wrapped before "wrote:"
+        if kept and _attribution_start(kept[-1]):
             body = "\n".join(kept[:-1])
     lines = [line for line in body.split("\n") if not line.lstrip().startswith(">")]
     return "\n".join(lines).strip("\n") + "\n"
+
+
+def _attribution_start(line: str) -> bool:
+    """The first half of an attribution wrapped before "wrote:": "On Wed, 15 Oct 2026, Jan <jan@…"."""
+    dated = any(ch.isdigit() for ch in line)
+    return dated and (_ATTRIBUTION_OPENING.match(line) is not None or "<" in line or "@" in line)
 
 
 def _one_line(value: str) -> str:
