@@ -2,7 +2,9 @@
 
 A photo's metadata (EXIF: GPS position, time, device, owner) would tell an institution who
 visited and when, so every image is decoded and re-encoded from its pixels alone. Text
-evidence (an e-mail's content) is kept as UTF-8 text. No Flask here; the caller gives paths.
+evidence is kept as UTF-8 text. An e-mail (.eml) is kept byte for byte: it is the original
+organisers judge (and its signatures verify only on the exact bytes); what a director gets of
+it is reduced at download (audit/redaction.py). No Flask here; the caller gives paths.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MAX_IMAGE_PIXELS = 60_000_000  # a 60 MP photo; larger is refused before decodin
 MAX_SIDE = 2560  # enough to read a notice board; keeps files small for reviewers on phones
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 TEXT_SUFFIXES = (".txt", ".eml")
+EMAIL_SUFFIX = ".eml"
 
 
 class EvidenceError(ValueError):
@@ -36,7 +39,7 @@ class EvidenceError(ValueError):
 @dataclass(frozen=True)
 class CleanFile:
     kind: str
-    """"image" or "text"."""
+    """"image", "text" or "email"."""
     content: bytes
     content_type: str
     suffix: str
@@ -50,6 +53,8 @@ def clean(filename: str, data: bytes) -> CleanFile:
     """Check an uploaded file and return it in the form it is stored in."""
     if not data:
         raise EvidenceError("empty")
+    if filename.lower().endswith(EMAIL_SUFFIX):
+        return clean_email(data)
     if filename.lower().endswith(TEXT_SUFFIXES):
         return clean_text(data)
     return clean_image(data)
@@ -65,6 +70,15 @@ def clean_text(data: bytes) -> CleanFile:
     if "\x00" in text:
         raise EvidenceError("not_text")
     return CleanFile("text", text.encode("utf-8"), "text/plain; charset=utf-8", ".txt")
+
+
+def clean_email(data: bytes) -> CleanFile:
+    """An e-mail as the auditor saved it, unchanged; refused only when too large or binary."""
+    if len(data) > MAX_TEXT_BYTES:
+        raise EvidenceError("too_large", MAX_TEXT_BYTES)
+    if b"\x00" in data:
+        raise EvidenceError("not_text")
+    return CleanFile("email", data, "message/rfc822", EMAIL_SUFFIX)
 
 
 def clean_image(data: bytes) -> CleanFile:

@@ -236,15 +236,16 @@ class ContactCopy(db.Model):
 
 
 class Evidence(db.Model):
-    """A file attached to a contact: a photo, a screenshot, an e-mail's text.
+    """A file attached to a contact: a photo, a screenshot, a text, an e-mail.
 
-    Stored outside static/ under a random name; images are re-encoded without metadata.
+    Stored outside static/ under a random name; images are re-encoded without metadata. The
+    original name is for the auditor and organisers only: directors see a neutral one.
     """
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     contact_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("contact.id", ondelete="CASCADE"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(10))
-    """"image" or "text"."""
+    """"image", "text" or "email" (an .eml kept byte for byte; older .eml files were stored as "text")."""
     original_name: so.Mapped[str] = so.mapped_column(sa.String(200))
     content_type: so.Mapped[str] = so.mapped_column(sa.String(60))
     size: so.Mapped[int]

@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from . import fairness, publication
+from . import fairness, publication, redaction
 from .extensions import db
 from .models import Answer, Appeal, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, User
 from .rubrics import Criterion, Rubric, Text
@@ -133,7 +133,7 @@ class ContactLine:
     auditor: str
     """A pseudonym, never a name."""
     evidence: tuple[tuple[int, str], ...]
-    """(evidence id, file name) when the edition shows evidence to directors."""
+    """(evidence id, neutral file name) when the edition shows evidence to directors; never the uploaded name."""
     appeal: Appeal | None
 
 
@@ -243,7 +243,7 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
         c.id, c.channel, c.contacted_at, c.scenario,
         published_scores.get(c.id, per_contact[c.id][0] / per_contact[c.id][1] if per_contact[c.id][1] > 0 else None),
         auditors.get(c.auditor_id) or "—",
-        tuple((e.id, e.original_name) for e in c.evidence) if campaign.evidence_to_directors else (),
+        tuple(redaction.director_names(c.evidence).items()) if campaign.evidence_to_directors else (),
         appeals.get(c.id)) for c in contacts]
     trend = [TrendPoint(c.year, c.name, db.session.get(RevisionStanding, (r.id, institution.id)).points, r.threshold)
              for c, r in reversed(published_editions_of(institution.id))]

@@ -163,3 +163,111 @@ def test_after_fieldwork_a_draft_takes_no_new_evidence(demo_app, demo_client):
     assert "Badanie terenowe w tej edycji jest zamknięte" in page and "Dołączono" not in page
     with demo_app.app_context():
         assert db.session.scalars(sa.select(Evidence)).all() == []
+
+
+# --- what a director receives -----------------------------------------------------------------
+
+PAST = 3  # the demo's newest published edition
+PHOTO_NAME = "IMG_20261015_101512_Jan_Kowalski.jpg"
+EMAIL_NAME = "Odpowiedź urzędu dla Jana Kowalskiego.eml"
+
+
+def institution_reply() -> bytes:
+    from .test_redaction import REPLY
+    return REPLY
+
+
+def shared_evidence(app, files: list[tuple[str, bytes]]) -> tuple[int, list[int]]:
+    """Files attached, through the upload's own cleaning, to a counted contact of the demo director's
+    institution in an edition that shares evidence; its auditor is renamed Jan Kowalski.
+    Returns the institution and the evidence ids."""
+    from audit import publication
+    from audit.models import Campaign, Contact, User
+
+    with app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        institution_id = director.institutions[0].id
+        contact = db.session.get(Contact, min(publication.counted_contacts(PAST, institution_id)))
+        contact.auditor.name = "Jan Kowalski"
+        db.session.get(Campaign, PAST).evidence_to_directors = True
+        items = []
+        for name, data in files:
+            cleaned = evidence.clean(name, data)
+            items.append(Evidence(contact_id=contact.id, kind=cleaned.kind, original_name=name, size=len(cleaned.content),
+                                  content_type=cleaned.content_type, sha256=cleaned.sha256,
+                                  storage_key=evidence.store(app.config["EVIDENCE_DIR"], cleaned)))
+        db.session.add_all(items)
+        db.session.commit()
+        return institution_id, [i.id for i in items]
+
+
+def auditor_of(app, evidence_id: int) -> tuple[str, str, str]:
+    with app.app_context():
+        auditor = db.session.get(Evidence, evidence_id).contact.auditor
+        return auditor.name, auditor.email, auditor.pseudonym
+
+
+def test_a_director_gets_the_institutions_reply_and_nothing_that_names_the_auditor(demo_app, auth):
+    _, (_photo, mail) = shared_evidence(demo_app, [(PHOTO_NAME, camera_photo()), (EMAIL_NAME, institution_reply())])
+    name, email, pseudonym = auditor_of(demo_app, mail)
+    auth.as_role("director")
+    with auth.client.get(f"/evidence/{mail}") as served:
+        assert served.status_code == 200
+        assert served.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert served.headers["Content-Disposition"] == "attachment; filename=dowod-2.txt"
+        assert "no-store" in served.headers["Cache-Control"] and "sandbox" in served.headers["Content-Security-Policy"]
+        text = served.get_data(as_text=True)
+    assert "Od: Sekretariat Urzędu <sekretariat@um-lipno.pl>" in text
+    assert "Temat: Re: Pytanie o godziny otwarcia urzędu" in text and "Data: Thu, 15 Oct 2026 10:20:00 +0200" in text
+    assert f"Szanowny Panie [{pseudonym}],\n\nurząd jest czynny od 8 do 16." in text
+    for secret in ("Kowalski", "Janku", "jan.k.1985", "poczta.example", "198.51.100.23", "Received", "Message-ID",
+                   "CAF1234567", "CAB98765", "Marta", "600 100 200", name, email):
+        assert secret not in text
+
+
+def test_a_director_sees_neutral_file_names_on_the_scorecard_and_in_the_download(demo_app, auth):
+    institution_id, (photo, mail, note) = shared_evidence(demo_app, [
+        (PHOTO_NAME, camera_photo()), (EMAIL_NAME, institution_reply()),
+        ("notatka Jana Kowalskiego.txt", "Rozmowa z recepcją; zapisał Jan Kowalski.".encode())])
+    name, _email, pseudonym = auditor_of(demo_app, mail)
+    auth.as_role("director")
+    page = auth.client.get(f"/director/campaigns/{PAST}/institutions/{institution_id}").get_data(as_text=True)
+    links = re.findall(r'<a href="/evidence/(\d+)"[^>]*>([^<]*)</a>', page)
+    assert links == [(str(photo), "dowod-1.jpg"), (str(mail), "dowod-2.txt"), (str(note), "dowod-3.txt")]
+    for secret in ("IMG_2026", "Kowalsk", "Odpowiedź urzędu", "notatka", name):
+        assert secret not in page
+    with auth.client.get(f"/evidence/{photo}") as served:
+        assert served.mimetype == "image/jpeg" and served.headers["Content-Disposition"] == "inline; filename=dowod-1.jpg"
+        assert b"Kowalski" not in served.data and b"AcmeCam" not in served.data
+    with auth.client.get(f"/evidence/{note}") as served:
+        assert served.headers["Content-Disposition"] == "attachment; filename=dowod-3.txt"
+        assert served.get_data(as_text=True) == f"Rozmowa z recepcją; zapisał [{pseudonym}]."
+
+
+def test_organisers_and_the_auditor_get_the_original_under_its_own_name_with_one_charset(demo_app):
+    _, (mail, note) = shared_evidence(demo_app, [(EMAIL_NAME, institution_reply()),
+                                                 ("notatka.txt", "Zażółć".encode("cp1250"))])
+    _name, email, _pseudonym = auditor_of(demo_app, mail)
+    for login in ("organiser@demo.test", email):
+        client = demo_app.test_client()
+        Auth(client).login(login)
+        with client.get(f"/evidence/{mail}") as served:
+            assert served.status_code == 200 and served.data == institution_reply()  # byte for byte
+            assert served.headers["Content-Type"] == "message/rfc822"
+            assert "Odpowied" in served.headers["Content-Disposition"]  # the original name, RFC 5987-encoded
+        with client.get(f"/evidence/{note}") as served:
+            assert served.headers["Content-Type"] == "text/plain; charset=utf-8"
+            assert served.get_data(as_text=True) == "Zażółć"
+            assert served.headers["Content-Disposition"] == "attachment; filename=notatka.txt"
+
+
+def test_the_auditors_own_message_or_a_broken_one_gives_a_director_a_notice_only(demo_app, auth):
+    own = b"From: Jan Kowalski <jan.k.1985@poczta.example>\nTo: urzad@gmina.example\nSubject: Pytanie\n\nTekst audytora\n"
+    broken = b"\xff\xfe garbage without headers \x01\x02"
+    _, (mine, bad) = shared_evidence(demo_app, [("moja.eml", own), ("zepsuta.eml", broken)])
+    auth.as_role("director")
+    for evidence_id, notice in ((mine, "napisał audytor"), (bad, "nie dało się bezpiecznie odczytać")):
+        with auth.client.get(f"/evidence/{evidence_id}") as served:
+            text = served.get_data(as_text=True)
+            assert served.status_code == 200 and notice in text
+            assert "Kowalski" not in text and "Tekst audytora" not in text and "garbage" not in text

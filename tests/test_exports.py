@@ -371,3 +371,26 @@ def test_scorecard_category_average_is_the_mean_of_the_category_shares(demo_app)
     shares = [totals[i, "visit", "signage"][0] / totals[i, "visit", "signage"][1] for i in peers
               if totals.get((i, "visit", "signage"), (0, 0))[1] > 0]
     assert signage.category_average == pytest.approx(sum(shares) / len(shares))
+
+
+def test_the_directors_workbook_names_no_auditor_in_any_part_of_the_file(demo_app, auth, demo_client):
+    """Cells, comments, document properties (creator, last modified by) and every other part of the zip."""
+    own, _other = director_institutions(demo_app)
+    publish(demo_app)
+    with demo_app.app_context():
+        auditors = db.session.scalars(sa.select(User).where(User.id.in_(
+            sa.select(Contact.auditor_id).where(Contact.institution_id.in_(own))))).all()
+        for n, auditor in enumerate(auditors):
+            auditor.name = f"Jan Kowalski{n}"
+        secrets = [s for a in auditors for s in (a.name, a.email, a.pseudonym) if s]
+        db.session.commit()
+    assert secrets
+    auth.as_role("director")
+    for institution_id in own:
+        response, wb = download(demo_client, scorecard_url(institution_id))
+        assert wb.properties.creator == wb.properties.lastModifiedBy == exports.CREATOR
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            parts = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+        for name, text in parts.items():
+            for secret in secrets:
+                assert secret not in text, (name, secret)

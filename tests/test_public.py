@@ -304,3 +304,25 @@ def test_the_certificate_pdf_is_a_pure_function_of_its_data():
 ])
 def test_certificate_numbers_are_checked_before_any_query(typed, expected):
     assert certificates.normalise_number(typed) == expected
+
+
+def test_the_certificate_names_no_auditor_in_its_text_or_its_metadata(demo_app, auth):
+    _, number = publish_demo(demo_app)
+    with demo_app.app_context():
+        institution_id = licence(number).institution_id
+        auditors = db.session.scalars(sa.select(User).where(User.id.in_(
+            sa.select(Contact.auditor_id).filter_by(institution_id=institution_id)))).all()
+        for n, auditor in enumerate(auditors):
+            auditor.name = f"Jan Kowalski{n}"
+        identities = [(a.name, a.email, a.pseudonym) for a in auditors]
+        db.session.commit()
+    assert identities
+    auth.as_role("director")
+    data = auth.client.get(f"/licences/{number}/certificate.pdf").get_data()
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    metadata = {key: str(value) for key, value in (reader.metadata or {}).items()}
+    assert metadata["/Author"] == metadata["/Creator"] == "Audyt Zaufania"
+    assert reader.xmp_metadata is None
+    seen = "\n".join([*metadata.values(), pdf_text(data)])
+    for secret in (s for identity in identities for s in identity if s):
+        assert secret not in seen and secret.encode() not in data

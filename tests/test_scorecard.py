@@ -148,7 +148,8 @@ def test_evidence_is_shown_to_directors_only_when_the_edition_shares_it(demo_app
     with demo_app.app_context():
         db.session.get(Campaign, PAST).evidence_to_directors = True
         db.session.commit()
-    assert "odpowiedz.txt" in auth.client.get(url).get_data(as_text=True)
+    page = auth.client.get(url).get_data(as_text=True)
+    assert "dowod-1.txt" in page and "odpowiedz.txt" not in page  # a neutral name: the auditor chose the original
     with auth.client.get(f"/evidence/{evidence_id}") as served:
         assert served.status_code == 200 and served.data == "Dzień dobry".encode()
 

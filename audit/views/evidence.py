@@ -1,18 +1,28 @@
 """Evidence files, served only to the auditor who attached them, to organisers, and to directors of the
-institution when the edition shares evidence and the contact counts in the published result."""
+institution when the edition shares evidence and the contact counts in the published result.
+
+The auditor and organisers get the stored file under its original name; a director gets what
+audit/redaction.py leaves of it, under a neutral name.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, send_from_directory
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from .. import redaction
 from ..extensions import db
-from ..models import Campaign, Contact, Evidence
+from ..models import Campaign, Contact, Evidence, User
 from ..publication import counted_contacts
 from ..security import role_required
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
+SANDBOX = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 @bp.get("/<int:evidence_id>")
@@ -24,14 +34,15 @@ def show(evidence_id: int) -> Response:
         abort(404)
     if current_user.role == "auditor" and contact.auditor_id != current_user.id:
         abort(404)
-    if current_user.role == "director" and not _shared_with_director(contact):
-        abort(404)
-    response = send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key,
-                                   mimetype=item.content_type, as_attachment=item.kind != "image",
-                                   download_name=item.original_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
+    if current_user.role == "director":
+        if not _shared_with_director(contact):
+            abort(404)
+        return _private(_for_director(item, contact))
+    # the stored type without its parameters: Werkzeug adds the charset of text itself
+    return _private(send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key,
+                                        mimetype=item.content_type.partition(";")[0].strip(),
+                                        as_attachment=item.kind != "image", download_name=item.original_name,
+                                        max_age=0))
 
 
 def _shared_with_director(contact: Contact) -> bool:
@@ -39,3 +50,44 @@ def _shared_with_director(contact: Contact) -> bool:
     return (campaign is not None and campaign.evidence_to_directors
             and contact.institution_id in {i.id for i in current_user.institutions}
             and contact.id in counted_contacts(campaign.id, contact.institution_id))
+
+
+def _for_director(item: Evidence, contact: Contact) -> Response:
+    """An image as stored (its metadata went at upload), any text reduced; always under `dowod-<n>`."""
+    name = redaction.director_names(contact.evidence)[item.id]
+    if item.kind == "image":
+        return send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key, mimetype=item.content_type,
+                                   download_name=name, max_age=0)
+    path = safe_join(str(current_app.config["EVIDENCE_DIR"]), item.storage_key)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    response = Response(_director_text(item, db.session.get_one(User, contact.auditor_id), Path(path).read_bytes()),
+                        mimetype="text/plain")
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response
+
+
+def _director_text(item: Evidence, auditor: User, data: bytes) -> str:
+    identity = redaction.AuditorIdentity((auditor.name,), (auditor.email,))
+    placeholder = f"[{auditor.pseudonym}]" if auditor.pseudonym else _("[auditor]")
+    if not redaction.is_email(item.kind, item.original_name, data):
+        return redaction.plain_text(data.decode("utf-8", errors="replace"), identity, placeholder)
+    try:
+        message = redaction.institution_message(data, identity, placeholder)
+    except redaction.RedactionError as refused:
+        if refused.code == "own_message":
+            return _("This e-mail was written by the auditor. Its wording, signature and time would identify "
+                     "them, so it is not shared with directors; the organisers hold the original.") + "\n"
+        return _("This e-mail could not be read safely, so it is not shared with directors; the organisers "
+                 "hold the original.") + "\n"
+    return "\n".join((
+        _("The institution's e-mail, without the auditor's addresses, the mail routing and the earlier "
+          "messages quoted in it; the organisers hold the original."), "",
+        f"{_('From')}: {message.sender}", f"{_('Date')}: {message.date}", f"{_('Subject')}: {message.subject}", "",
+        message.body))
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = SANDBOX
+    return response
