@@ -181,6 +181,7 @@ def production(tmp_path_factory) -> Iterator[Production]:
                   "--access-logformat", "%(r)s|%({host}i)s|%({x-forwarded-for}i)s|%({x-forwarded-proto}i)s"), \
             running([nginx, "-p", str(tmp), "-c", str(config), "-e", str(tmp / "nginx-error.log")],
                     tmp / "nginx-error.log", https_port):
+        answering(https_port, tls)
         yield Production(http_port, https_port, tls, access)
 
 
@@ -239,6 +240,21 @@ def get(port: int, path: str, tls: ssl.SSLContext | None = None, timeout: float 
         conn.close()
 
 
+def answering(port: int, tls: ssl.SSLContext | None = None) -> None:
+    """Wait until the login page answers (gunicorn listens before its workers have loaded the app),
+    then ask a few more times so that both workers have drawn their first page."""
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if get(port, "/login", tls).status == 200:
+                break
+        if time.monotonic() > deadline:
+            raise RuntimeError("the login page did not answer within 60 s")
+        time.sleep(0.2)
+    for _ in range(6):
+        assert get(port, "/login", tls).status == 200
+
+
 # --- the tests ------------------------------------------------------------------------------------
 
 
@@ -254,7 +270,7 @@ def test_stalled_uploads_freeze_a_bare_gunicorn(tmp_path):
     with gunicorn(env, tmp_path, port, "--worker-class", "gthread", "--workers", "2", "--threads", "4",
                   "audit:create_app()"):
         try:
-            assert get(port, "/login").status == 200
+            answering(port)
             stalled += stall_uploads(port, STALLED)
             while not frozen(port):
                 assert len(stalled) < MOST_STALLED, f"{len(stalled)} stalled uploads did not freeze gunicorn"
