@@ -2,7 +2,7 @@
 
 DATABASE_URL   SQLAlchemy URL; default: SQLite in instance/audit.db
 SECRET_KEY     required when AUDIT_ENV=production; otherwise generated once into instance/
-AUDIT_ENV      "production" turns on secure cookies and refuses to start without SECRET_KEY
+AUDIT_ENV      "production" turns on secure cookies and HSTS, and refuses to start without SECRET_KEY
 RUBRICS_DIR    where rubric YAML files live; default: rubrics/ beside the package
 EVIDENCE_DIR   where evidence files are stored (never under static/); default: instance/evidence
 TRUSTED_PROXIES       how many reverse proxies stand in front (their X-Forwarded-* headers are
@@ -74,6 +74,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Production is served over HTTPS only (deploy/nginx-audit.conf); a development server on
+        # http://localhost must never send HSTS, or the browser refuses plain http there for a year.
+        "STRICT_TRANSPORT_SECURITY": "max-age=31536000; includeSubDomains" if production else None,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",  # links made outside a request (the CLI)
         "BABEL_DEFAULT_LOCALE": "pl",
         "LANGUAGES": ("pl", "en"),
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # one evidence photo (15 MB) and the form

@@ -127,6 +127,28 @@ def test_security_headers_are_set(demo_client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize("path", ["/login", "/static/css/app.css", "/no-such-page", "/organiser/"])
+def test_production_tells_browsers_to_use_https_only(tmp_path, monkeypatch, path):
+    monkeypatch.setenv("AUDIT_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"  # links made outside a request (the CLI)
+    with app.test_client().get(path) as response:  # a page, a file, a 404, a redirect to the login
+        assert response.headers["Strict-Transport-Security"] == HSTS
+
+
+def test_development_never_pins_https(tmp_path, monkeypatch):
+    """A browser told once by a local http server would refuse every http://localhost app for a year."""
+    monkeypatch.delenv("AUDIT_ENV", raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["PREFERRED_URL_SCHEME"] == "http"
+    with app.test_client().get("/login") as response:
+        assert response.status_code == 200 and "Strict-Transport-Security" not in response.headers
+
+
 # --- the ranking --------------------------------------------------------------------------------
 
 def test_organiser_sees_the_demo_ranking_with_every_institution(auth, demo_app):
