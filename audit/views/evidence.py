@@ -80,10 +80,11 @@ def _director_text(item: Evidence, auditor: User, data: bytes) -> str:
                      "them, so it is not shared with directors; the organisers hold the original.") + "\n"
         return _("This e-mail could not be read safely, so it is not shared with directors; the organisers "
                  "hold the original.") + "\n"
+    sender, sent, subject = _("From"), _("Date"), _("Subject")  # outside the f-strings, where pybabel finds them
     return "\n".join((
         _("The institution's e-mail, without the auditor's addresses, the mail routing and the earlier "
           "messages quoted in it; the organisers hold the original."), "",
-        f"{_('From')}: {message.sender}", f"{_('Date')}: {message.date}", f"{_('Subject')}: {message.subject}", "",
+        f"{sender}: {message.sender}", f"{sent}: {message.date}", f"{subject}: {message.subject}", "",
         message.body))
 
 
