@@ -417,7 +417,7 @@ def test_the_ranking_page_shows_intervals_and_marks(auth, demo_client, demo_app)
     assert f"{top.rank_best} – {top.rank_worst}" in html
 
 
-def test_the_overview_warns_before_publishing_when_a_licence_could_flip(auth, demo_client, demo_app):
+def test_the_publish_page_warns_when_a_licence_could_flip(auth, demo_client, demo_app):
     with demo_app.app_context():
         from audit.fairness_data import standings_with_uncertainty
 
@@ -431,7 +431,7 @@ def test_the_overview_warns_before_publishing_when_a_licence_could_flip(auth, de
         campaign.threshold = wide.points  # now the threshold lies inside its interval
         db.session.commit()
     client = english_organiser(auth, demo_client)
-    html = client.get("/organiser/campaigns/1").get_data(as_text=True)
+    html = client.get("/organiser/campaigns/1/publish").get_data(as_text=True)
     assert "could flip within" in html and 'href="/organiser/campaigns/1/fairness#intervals"' in html
 
 
