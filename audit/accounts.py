@@ -37,6 +37,8 @@ class AccountError(RuleError):
 class PasswordRejected(RuleError):
     """A new password that breaks the password rules."""
 
+    status = 422
+
 
 class InvalidLink(Exception):
     """A link that is unknown, expired, already used, or for a deactivated account.

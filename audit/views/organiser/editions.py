@@ -120,16 +120,11 @@ def advance(campaign_id: int) -> Response:
 def director_access(campaign_id: int) -> Response:
     campaign = db.get_or_404(Campaign, campaign_id)
     form = DirectorAccessForm()
-    if form.validate_on_submit():
-        try:
-            editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
-                                         current_user)
-        except editions.EditionError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+    if form.validate_on_submit():  # a refusal is flashed by views/errors.py
+        editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
+                                     current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
     return redirect(url_for("organiser.edition", campaign_id=campaign_id))
 
 

@@ -145,17 +145,12 @@ def person_edit(user_id: int) -> Response | str:
 def person_active(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_active(user, form.value.data == "1", current_user)
-        except accounts.AccountError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s can log in again.", name=user.name) if user.active else
-                  _("%(name)s is deactivated: they can no longer log in, and their open links no longer work.",
-                    name=user.name), "success")
+    if form.validate_on_submit():  # a refusal is flashed by views/errors.py
+        accounts.set_active(user, form.value.data == "1", current_user)
+        db.session.commit()
+        flash(_("%(name)s can log in again.", name=user.name) if user.active else
+              _("%(name)s is deactivated: they can no longer log in, and their open links no longer work.",
+                name=user.name), "success")
     return redirect(url_for("organiser.person", user_id=user.id))
 
 
@@ -168,12 +163,7 @@ def person_link(user_id: int) -> Response | str:
     if not form.validate_on_submit():
         return redirect(url_for("organiser.person", user_id=user.id))
     purpose = "reset" if user.password_hash else "invite"  # decided here, not by the button that was sent
-    try:
-        token = accounts.invite(user, purpose)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(describe(error), "error")
-        return redirect(url_for("organiser.person", user_id=user.id))
+    token = accounts.invite(user, purpose)  # a deactivated account is refused by views/errors.py
     db.session.commit()
     return _person_page(user, link=_link_url(token, purpose))
 
