@@ -183,13 +183,27 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
 
 @bp.post("/assignments/<int:assignment_id>/copies/<int:copy_id>/dismiss")
 @role_required("auditor")
-def dismiss_copy(assignment_id: int, copy_id: int) -> Response:
+def dismiss_copy(assignment_id: int, copy_id: int) -> Response | str:
+    """Discard a kept version; the first post asks, with what it holds, and only `confirm=1` discards it."""
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
-    if contact is None or fieldwork.dismiss_copy(contact, copy_id) is None:
+    copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact else None
+    if contact is None or copy is None:
         abort(404)
+    back = url_for(".contact_form", assignment_id=assignment.id)
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "confirm.html", title=_("Discard the other version?"), button=_("Discard that version"), cancel=back,
+            action=url_for(".dismiss_copy", assignment_id=assignment.id, copy_id=copy.id), fields={},
+            facts=[(_("Institution"), assignment.institution.name), (_("Saved"), copy_label(copy)),
+                   (_("Answers in it"), len(copy.payload.get("answers", {}))),
+                   (_("Recorded facts in it"), len(copy.payload.get("facts", {})))],
+            consequences=[_("That version disappears from this page and can no longer be opened or saved as the "
+                            "current one."),
+                          _("The current version of the contact stays as it is.")])
+    fieldwork.dismiss_copy(contact, copy.id)
     db.session.commit()
-    return redirect(url_for(".contact_form", assignment_id=assignment.id))
+    return redirect(back)
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -221,17 +235,29 @@ def upload_evidence(assignment_id: int) -> Response:
 
 @bp.post("/assignments/<int:assignment_id>/evidence/<int:evidence_id>/delete")
 @role_required("auditor")
-def delete_evidence(assignment_id: int, evidence_id: int) -> Response:
+def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
+    """Delete an attached file; the first post asks, naming the file, and only `confirm=1` deletes it."""
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
     item = db.session.get(Evidence, evidence_id)
     if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
         abort(404)
     fieldwork.open_for_evidence(assignment, contact)  # after fieldwork the page offers no remove button
+    back = url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence")
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "confirm.html", title=_("Delete this file?"), button=_("Delete the file"), cancel=back,
+            action=url_for(".delete_evidence", assignment_id=assignment.id, evidence_id=item.id), fields={},
+            facts=[(_("File"), item.original_name), (_("Size"), f"{max(round(item.size / 1024), 1)} KB"),
+                   (_("Attached"), format_datetime(item.created_at, "d MMM, HH:mm")),
+                   (_("Contact"), assignment.institution.name)],
+            consequences=[_("The file is deleted from the server for good: the reviewer will not see it, and it "
+                            "cannot be restored."),
+                          _("Other files and the contact's answers stay as they are.")])
     (current_app.config["EVIDENCE_DIR"] / item.storage_key).unlink(missing_ok=True)
     db.session.delete(item)
     db.session.commit()
-    return redirect(url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence"))
+    return redirect(back)
 
 
 # --- offline support ----------------------------------------------------------------------------
