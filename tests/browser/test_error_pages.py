@@ -38,3 +38,20 @@ def test_an_anonymous_404_offers_to_log_in_in_english_too(page, live_url):
     page.get_by_role("link", name="Log in").click()
     page.wait_for_load_state("networkidle")
     assert "/login" in page.url
+
+
+def test_deactivating_someone_asks_first_in_the_sites_page_and_cancel_changes_nothing(page, live_url):
+    login(page, live_url, "organiser")
+    page.goto(f"{live_url}/organiser/people?role=auditor")
+    page.get_by_role("link", name="Audytor 2 (demo)").first.click()
+    person = page.url
+    page.get_by_role("button", name="Dezaktywuj").click()
+    page.wait_for_load_state("networkidle")
+    shot(page, "confirm-deactivation")
+    assert page.get_by_role("heading", name="Dezaktywować: Audytor 2 (demo)?").is_visible()
+    assert page.get_by_text("auditor2@demo.test").is_visible()
+    assert no_horizontal_page_scroll(page)
+    assert serious_violations(page) == []
+    page.get_by_role("link", name="Anuluj").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == person and page.get_by_role("button", name="Dezaktywuj").is_visible()
