@@ -16,7 +16,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import assets, cli, i18n, security
     from .config import from_environment
     from .extensions import babel, csrf, db, login_manager, migrate
-    from .views import auditor, auth, director, evidence, invitations, organiser, public
+    from .views import auditor, auth, director, errors, evidence, invitations, organiser, public
 
     instance = (test_config or {}).get("INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(__name__, instance_path=instance, template_folder=str(ROOT / "templates"),
@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    errors.init_app(app)
 
     for module in (auth, organiser, auditor, director, evidence, invitations, public):
         app.register_blueprint(module.bp)

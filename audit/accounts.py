@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import sessions
 from .errors import N_, RuleError
 from .extensions import db
-from .models import ROLES, AuditorConflict, Institution, Invitation, User, utcnow
+from .models import ROLES, Assignment, AuditorConflict, Campaign, Contact, Institution, Invitation, User, utcnow
 
 LIFETIMES = {"invite": timedelta(days=7), "reset": timedelta(hours=2)}
 MIN_PASSWORD_LENGTH = 12
@@ -36,6 +36,8 @@ class AccountError(RuleError):
 
 class PasswordRejected(RuleError):
     """A new password that breaks the password rules."""
+
+    status = 422
 
 
 class InvalidLink(Exception):
@@ -134,15 +136,33 @@ def _institutions(ids: Sequence[int]) -> list[Institution]:
     return list(db.session.scalars(sa.select(Institution).where(Institution.id.in_(ids)))) if ids else []
 
 
+def check_deactivation(user: User, actor: User) -> None:
+    """Refuse what no confirmation can allow (one's own account), before anyone is asked to confirm."""
+    if user.id == actor.id:
+        raise AccountError(N_("You cannot deactivate your own account."))
+
+
 def set_active(user: User, active: bool, actor: User) -> None:
     """Deactivate (the account can no longer log in; its open links die) or reactivate."""
-    if not active and user.id == actor.id:
-        raise AccountError(N_("You cannot deactivate your own account."))
+    if not active:
+        check_deactivation(user, actor)
     user.active = active
     if not active:
         _close_links(user.id, utcnow())
         sessions.end_all(user.id, "deactivated")
     db.session.flush()
+
+
+def open_assignments(user: User) -> int:
+    """An auditor's work still to send: assignments of editions before or in fieldwork without a sent contact,
+    and contacts the reviewer returned (which may be sent again after fieldwork closes)."""
+    unsent = sa.or_(Contact.id.is_(None), Contact.status == "draft")
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assignment).join(Campaign, Campaign.id == Assignment.campaign_id)
+        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+        .where(Assignment.auditor_id == user.id, sa.or_(
+            sa.and_(Campaign.status.in_(("draft", "fieldwork")), unsent),
+            sa.and_(Campaign.status.in_(("draft", "fieldwork", "review")), Contact.status == "returned")))) or 0
 
 
 # --- one-time links ------------------------------------------------------------------------

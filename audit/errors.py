@@ -1,13 +1,16 @@
-"""The one error type for a rule the domain refuses, with a message the UI can translate.
+"""The one family of errors for a rule the domain refuses, with a message the UI can translate.
 
 Domain modules stay free of Flask-Babel: they mark messages with N_() (which pybabel
-extracts) and pass parameters separately; a view shows `describe(error)` in the reader's
-language.
+extracts) and pass parameters separately. One error handler (audit/views/errors.py) turns
+any RuleError into a response: the session rolled back, then JSON for the page's scripts
+(`outcome`, `message`, the error's `status`), or for a page the message flashed and the
+visitor sent back where they came from.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
 
 
 def N_(message: str) -> str:  # the name pybabel looks for
@@ -21,14 +24,32 @@ def Np_(singular: str, plural: str) -> tuple[str, str]:  # pybabel: -k Np_:1,2
 
 
 class RuleError(ValueError):
-    """An action the rules refuse; `message % params` says why, in English."""
+    """An action the rules refuse; `message % params` says why, in English.
+
+    `status` is the HTTP status a script's request gets (409: the state of things refuses it;
+    subclasses use 422 for invalid input, 413 for too large); `outcome` is the word the
+    phone's script reads (static/js/contact.js).
+    """
+
+    status: ClassVar[int] = 409
+    outcome: ClassVar[str] = "refused"
 
     def __init__(self, message: str, **params: Any):
         self.message, self.params = message, params
         super().__init__(message % params if params else message)
 
 
-def describe(error: RuleError) -> str:
+class Translatable(Protocol):
+    """Anything with an N_() message and its parameters: a RuleError, an import problem."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+def describe(error: Translatable) -> str:
     """The error in the current UI language (needs a request or app context)."""
     from flask_babel import gettext
 

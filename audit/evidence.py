@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import N_, RuleError
+
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_IMAGE_PIXELS = 60_000_000  # a 60 MP photo; larger is refused before decoding (decompression bombs)
@@ -27,13 +29,30 @@ TEXT_SUFFIXES = (".txt", ".eml")
 EMAIL_SUFFIX = ".eml"
 
 
-class EvidenceError(ValueError):
-    """A file that cannot be accepted; `code` says why (for a translated message), `limit` the bound."""
+MESSAGES = {
+    "empty": N_("The file is empty."),
+    "too_large": N_("The file is too large (at most %(mb)d MB)."),
+    "too_many_pixels": N_("The image is too large (at most %(mp)d megapixels)."),
+    "not_image": N_("Only JPEG, PNG or WebP images, or .txt/.eml text files, can be attached."),
+    "not_text": N_("This file is not text."),
+}
+
+
+class EvidenceError(RuleError):
+    """A file that cannot be accepted; `code` says why (and picks the message), `limit` the bound."""
+
+    status = 422
 
     def __init__(self, code: str, limit: int | None = None) -> None:
-        super().__init__(code)
+        super().__init__(MESSAGES[code], mb=(limit or 0) // (1024 * 1024), mp=(limit or 0) // 1_000_000)
         self.code = code
         self.limit = limit
+
+
+class EvidenceTooLarge(EvidenceError):
+    """More bytes or pixels than a file of its kind may have."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -62,7 +81,7 @@ def clean(filename: str, data: bytes) -> CleanFile:
 
 def clean_text(data: bytes) -> CleanFile:
     if len(data) > MAX_TEXT_BYTES:
-        raise EvidenceError("too_large", MAX_TEXT_BYTES)
+        raise EvidenceTooLarge("too_large", MAX_TEXT_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -75,7 +94,7 @@ def clean_text(data: bytes) -> CleanFile:
 def clean_email(data: bytes) -> CleanFile:
     """An e-mail as the auditor saved it, unchanged; refused only when too large or binary."""
     if len(data) > MAX_TEXT_BYTES:
-        raise EvidenceError("too_large", MAX_TEXT_BYTES)
+        raise EvidenceTooLarge("too_large", MAX_TEXT_BYTES)
     if b"\x00" in data:
         raise EvidenceError("not_text")
     return CleanFile("email", data, "message/rfc822", EMAIL_SUFFIX)
@@ -84,13 +103,13 @@ def clean_email(data: bytes) -> CleanFile:
 def clean_image(data: bytes) -> CleanFile:
     """Decode, orient, shrink and re-encode an image; only its pixels survive."""
     if len(data) > MAX_IMAGE_BYTES:
-        raise EvidenceError("too_large", MAX_IMAGE_BYTES)
+        raise EvidenceTooLarge("too_large", MAX_IMAGE_BYTES)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as img:
                 if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise EvidenceError("too_many_pixels", MAX_IMAGE_PIXELS)
+                    raise EvidenceTooLarge("too_many_pixels", MAX_IMAGE_PIXELS)
                 fmt = img.format or "JPEG"
                 img.load()
                 oriented = ImageOps.exif_transpose(img)  # turn the pixels as the camera meant, then drop the tag

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from . import facts as facts_
 from . import journal, lifecycle, scoring
+from .errors import N_, RuleError
 from .extensions import db
 from .models import Assignment, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
@@ -60,12 +61,14 @@ class SaveResult:
     copy: ContactCopy | None = None
 
 
-class FieldworkError(Exception):
+class FieldworkError(RuleError):
     """A save that cannot be taken at all (the id belongs elsewhere, the channel is gone)."""
 
 
-class FieldworkClosed(lifecycle.StageRefused):
-    """A save the edition's stage no longer takes; the message says why."""
+class FieldworkClosed(FieldworkError, lifecycle.StageRefused):
+    """A save the edition's stage no longer takes; the message says why. The phone stops sending."""
+
+    outcome = "closed"
 
 
 def stage_refusal(campaign_status: str, contact_status: str | None) -> str | None:
@@ -78,11 +81,22 @@ def stage_refusal(campaign_status: str, contact_status: str | None) -> str | Non
     return lifecycle.why_not(campaign_status, lifecycle.contact_action(contact_status))
 
 
+def open_for_evidence(assignment: Assignment, contact: Contact | None) -> Contact:
+    """The contact files may be attached to (or removed from) now; otherwise the refusal that says why."""
+    refusal = stage_refusal(assignment.campaign.status, contact.status if contact else None)
+    if refusal is not None:
+        raise FieldworkClosed(refusal)
+    if contact is None or not contact.editable:
+        raise FieldworkError(N_("Save the contact as a draft before attaching files."))
+    return contact
+
+
 def rubric_for(assignment: Assignment) -> Rubric:
     """The rubric pinned for the assignment's channel in its campaign."""
     channel = db.session.get(CampaignChannel, (assignment.campaign_id, assignment.channel))
     if channel is None:
-        raise FieldworkError(f"the campaign has no {assignment.channel} channel")
+        raise FieldworkError(N_("This edition no longer audits this channel (%(channel)s); ask the organiser."),
+                             channel=assignment.channel)
     return rubric_by_hash(channel.rubric_hash)
 
 
@@ -152,7 +166,7 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
         # after contact_of() looked; only another assignment's is refused.
         contact = db.session.scalar(sa.select(Contact).where(Contact.client_id == data.client_id))
         if contact is not None and contact.assignment_id != assignment.id:
-            raise FieldworkError("this form's id belongs to another contact; reload the page")
+            raise FieldworkError(N_("This form belongs to another contact: reload the page."))
     refusal = stage_refusal(assignment.campaign.status, contact.status if contact else None)
     if refusal is not None:  # what is stored stays as it is; the phone keeps what was typed
         raise FieldworkClosed(refusal)

@@ -34,12 +34,15 @@ class ReviewConflict(ReviewError):
     """The contact changed since the reviewer opened it."""
 
 
+CHANGED_MEANWHILE = N_("This contact changed while you were reading it (another reviewer, or the auditor). "
+                       "It has been reloaded: check it and act again.")
+
+
 def _check(contact: Contact, seen_version: int, allowed: tuple[str, ...], action: Action) -> None:
     campaign = db.session.get(Campaign, contact.campaign_id)
     lifecycle.require(campaign.status if campaign else "draft", action)
     if contact.version != seen_version:
-        raise ReviewConflict(N_("This contact changed while you were reading it (another reviewer, or the auditor). "
-                             "It has been reloaded: check it and act again."))
+        raise ReviewConflict(CHANGED_MEANWHILE)
     if contact.status not in allowed:
         raise ReviewConflict(N_("This contact is no longer waiting for review."))
 
@@ -75,6 +78,8 @@ class CorrectionIncomplete(ReviewError):
     """A correction that makes criteria apply that have no answer yet: they are answered with it,
     or the contact goes back to its auditor. Saving it as it is would score a contact on fewer
     criteria than its rubric asks (the hole that once turned a 4% phone call into 1000 points)."""
+
+    status = 422
 
     def __init__(self, criteria: tuple[str, ...]):
         self.criteria = criteria

@@ -145,7 +145,16 @@ def test_removing_evidence_deletes_the_file(demo_app, demo_client):
         stored = demo_app.config["EVIDENCE_DIR"] / item.storage_key
     assert stored.read_text(encoding="utf-8") == "Treść odpowiedzi"
     token = hidden_fields(demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
-    demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete", data={"csrf_token": token})
+    asked = demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete",
+                             data={"csrf_token": token})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Usunąć ten plik?" in page and "odpowiedz.txt" in page
+    assert 'name="confirm" value="1"' in page and "nie da się go przywrócić" in page
+    assert stored.exists()  # asked, not deleted
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 1
+    demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete",
+                     data={"csrf_token": token, "confirm": "1"})
     assert not stored.exists()
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0

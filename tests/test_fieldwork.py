@@ -257,9 +257,27 @@ def test_a_stale_save_never_overwrites_a_newer_one_and_both_are_kept(demo_app, a
     shown = auditor.get(f"/auditor/assignments/{assignment}?copy={copy.id}").get_data(as_text=True)
     assert 'name="a_noticed" value="yes" checked' in shown and 'name="a_signage" value="no" checked' not in shown
     token = hidden_fields(page)["csrf_token"]
-    auditor.post(f"/auditor/assignments/{assignment}/copies/{copy.id}/dismiss", data={"csrf_token": token})
+    auditor.post(f"/auditor/assignments/{assignment}/copies/{copy.id}/dismiss", data={"csrf_token": token,
+                                                                                     "confirm": "1"})
     assert "Otwórz tamtą wersję" not in auditor.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
     assert contact_of(demo_app, assignment).copies[0].dismissed_at is not None  # dismissed, still kept
+
+
+def test_discarding_a_kept_version_asks_first_and_says_what_it_holds(demo_app, auditor):
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)
+    phone = autosave(auditor, assignment, {**form, "a_signage": "yes"}).json
+    autosave(auditor, assignment, {**form, "base_version": str(phone["version"]), "a_signage": "no"})
+    autosave(auditor, assignment, {**form, "base_version": str(phone["version"]), "a_noticed": "yes"})
+    (copy,) = contact_of(demo_app, assignment).copies
+    token = hidden_fields(auditor.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
+
+    asked = auditor.post(f"/auditor/assignments/{assignment}/copies/{copy.id}/dismiss", data={"csrf_token": token})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Odrzucić tamtą wersję?" in page
+    assert re.search(r"<dt>Odpowiedzi w niej</dt><dd>1</dd>", page)
+    assert 'name="confirm" value="1"' in page
+    assert contact_of(demo_app, assignment).copies[0].dismissed_at is None  # nothing changed yet
 
 
 def test_an_expired_session_gets_json_401_for_autosave_and_a_login_page_for_the_form(demo_app, demo_client):

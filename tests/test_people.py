@@ -198,7 +198,8 @@ def test_a_deactivated_user_cannot_log_in_and_their_links_die(organiser, demo_ap
     link = link_in(organiser.post(f"/organiser/people/{auditor.id}/link",
                                   data={"csrf_token": csrf(page), "value": "reset"}))
     assert "/reset/" in link
-    off = organiser.post(f"/organiser/people/{auditor.id}/active", data={"csrf_token": csrf(page), "value": "0"})
+    off = organiser.post(f"/organiser/people/{auditor.id}/active", data={"csrf_token": csrf(page), "value": "0",
+                                                                       "confirm": "1"})
     assert off.status_code == 302 and user_by_email(demo_app, "auditor2@demo.test").active is False
     log_out(organiser)
     login = organiser.get("/login")
@@ -208,19 +209,33 @@ def test_a_deactivated_user_cannot_log_in_and_their_links_die(organiser, demo_ap
     assert organiser.get(link.removeprefix("http://localhost")).status_code == 404
 
 
+def test_deactivation_asks_first_saying_who_and_what_ends(organiser, demo_app):
+    auditor = user_by_email(demo_app, "auditor@demo.test")
+    page = organiser.get(f"/organiser/people/{auditor.id}")
+    asked = organiser.post(f"/organiser/people/{auditor.id}/active", data={"csrf_token": csrf(page), "value": "0"})
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Deactivate {auditor.name}?" in text and auditor.email in text
+    assert "Assignments not yet sent" in text and "They can no longer log in" in text
+    assert 'name="confirm" value="1"' in text and 'name="value" value="0"' in text
+    assert user_by_email(demo_app, "auditor@demo.test").active  # asked, not done
+
+
 def test_reactivation_lets_them_in_again(organiser, demo_app):
     auditor = user_by_email(demo_app, "auditor2@demo.test")
     page = organiser.get(f"/organiser/people/{auditor.id}")
-    for value in ("0", "1"):
-        organiser.post(f"/organiser/people/{auditor.id}/active", data={"csrf_token": csrf(page), "value": value})
+    for value in ("0", "1"):  # reactivating needs no confirmation
+        organiser.post(f"/organiser/people/{auditor.id}/active", data={"csrf_token": csrf(page), "value": value,
+                                                                        "confirm": "1" if value == "0" else ""})
     assert user_by_email(demo_app, "auditor2@demo.test").active is True
 
 
 def test_an_organiser_cannot_deactivate_themselves(organiser, demo_app):
     me = user_by_email(demo_app, "organiser@demo.test")
     page = organiser.get(f"/organiser/people/{me.id}")
-    response = organiser.post(f"/organiser/people/{me.id}/active", data={"csrf_token": csrf(page), "value": "0"},
-                              follow_redirects=True)
+    asked = organiser.post(f"/organiser/people/{me.id}/active", data={"csrf_token": csrf(page), "value": "0"})
+    assert asked.status_code == 302  # refused at once, not asked to confirm
+    response = organiser.post(f"/organiser/people/{me.id}/active", data={"csrf_token": csrf(page), "value": "0",
+                                                                         "confirm": "1"}, follow_redirects=True)
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
     assert user_by_email(demo_app, "organiser@demo.test").active
 

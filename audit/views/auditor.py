@@ -149,11 +149,11 @@ def save_form(assignment_id: int) -> Response | tuple[str, int]:
         return _render_form(assignment, contact, values=values, form=form, client_id=form.client_id.data, status=422)
     try:
         result = _save(assignment, form, submit=form.action.data == "submit")
-    except fieldwork.FieldworkClosed:  # the page says why, above what was typed
-        return _render_form(assignment, contact, values=values, form=form, status=409)
-    except fieldwork.FieldworkError as exc:
-        flash(str(exc), "error")
-        return _render_form(assignment, contact, values=values, form=form, status=409)
+    except fieldwork.FieldworkError as error:  # shown above what was typed, which is kept in the form
+        db.session.rollback()
+        if not isinstance(error, fieldwork.FieldworkClosed):  # the page itself says that fieldwork is closed
+            flash(describe(error), "error")
+        return _render_form(assignment, contact, values=values, form=form, status=error.status)
     if result.outcome == "incomplete":
         return _render_form(assignment, result.contact, values=values, missing=result.missing, status=422)
     if result.outcome in ("copy_kept", "locked"):
@@ -176,12 +176,7 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
     form = _posted_form(assignment, contact)
     if not form.validate_on_submit():
         return jsonify(outcome="invalid", errors={k: [str(e) for e in v] for k, v in form.errors.items()}), 422
-    try:
-        result = _save(assignment, form, submit=False)
-    except fieldwork.FieldworkClosed as exc:  # contact.js keeps the answers on the phone and stops sending
-        return jsonify(outcome="closed", message=describe(exc)), 409
-    except fieldwork.FieldworkError as exc:
-        return jsonify(outcome="refused", message=str(exc)), 409
+    result = _save(assignment, form, submit=False)  # a refusal answers JSON (views/errors.py); contact.js keeps the answers
     status = 409 if result.outcome in ("copy_kept", "locked") else 200
     return jsonify(outcome=result.outcome, version=result.contact.version, client_id=result.contact.client_id,
                    saved_at=format_datetime(result.contact.updated_at, "HH:mm")), status
@@ -189,39 +184,37 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
 
 @bp.post("/assignments/<int:assignment_id>/copies/<int:copy_id>/dismiss")
 @role_required("auditor")
-def dismiss_copy(assignment_id: int, copy_id: int) -> Response:
+def dismiss_copy(assignment_id: int, copy_id: int) -> Response | str:
+    """Discard a kept version; the first post asks, with what it holds, and only `confirm=1` discards it."""
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
-    if contact is None or fieldwork.dismiss_copy(contact, copy_id) is None:
+    copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact else None
+    if contact is None or copy is None:
         abort(404)
+    back = url_for(".contact_form", assignment_id=assignment.id)
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "confirm.html", title=_("Discard the other version?"), button=_("Discard that version"), cancel=back,
+            action=url_for(".dismiss_copy", assignment_id=assignment.id, copy_id=copy.id), fields={},
+            facts=[(_("Institution"), assignment.institution.name), (_("Saved"), copy_label(copy)),
+                   (_("Answers in it"), len(copy.payload.get("answers", {}))),
+                   (_("Recorded facts in it"), len(copy.payload.get("facts", {})))],
+            consequences=[_("That version disappears from this page and can no longer be opened or saved as the "
+                            "current one."),
+                          _("The current version of the contact stays as it is.")])
+    fieldwork.dismiss_copy(contact, copy.id)
     db.session.commit()
-    return redirect(url_for(".contact_form", assignment_id=assignment.id))
+    return redirect(back)
 
 
 # --- evidence ---------------------------------------------------------------------------------
-
-EVIDENCE_MESSAGES = {
-    "empty": lambda limit: _("The file is empty."),
-    "too_large": lambda limit: _("The file is too large (at most %(mb)d MB).", mb=(limit or 0) // (1024 * 1024)),
-    "too_many_pixels": lambda limit: _("The image is too large (at most %(mp)d megapixels).",
-                                       mp=(limit or 0) // 1_000_000),
-    "not_image": lambda limit: _("Only JPEG, PNG or WebP images, or .txt/.eml text files, can be attached."),
-    "not_text": lambda limit: _("This file is not text."),
-}
 
 
 @bp.post("/assignments/<int:assignment_id>/evidence")
 @role_required("auditor")
 def upload_evidence(assignment_id: int) -> Response:
     assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
-    closed = fieldwork.stage_refusal(assignment.campaign.status, contact.status if contact else None)
-    if closed is not None:
-        flash(_(closed), "error")
-        return redirect(url_for(".contact_form", assignment_id=assignment.id))
-    if contact is None or not contact.editable:
-        flash(_("Save the contact as a draft before attaching files."), "error")
-        return redirect(url_for(".contact_form", assignment_id=assignment.id))
+    contact = fieldwork.open_for_evidence(assignment, fieldwork.contact_of(assignment))
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         flash(_("Choose a file to attach."), "error")
@@ -229,8 +222,8 @@ def upload_evidence(assignment_id: int) -> Response:
         name = evidence_.safe_display_name(upload.filename or "")
         try:
             cleaned = evidence_.clean(name, upload.read(evidence_.MAX_IMAGE_BYTES + 1))
-        except evidence_.EvidenceError as exc:
-            flash(f"{name}: {EVIDENCE_MESSAGES[exc.code](exc.limit)}", "error")
+        except evidence_.EvidenceError as error:  # one file refused; the others are still attached
+            flash(f"{name}: {describe(error)}", "error")
             continue
         key = evidence_.store(current_app.config["EVIDENCE_DIR"], cleaned)
         db.session.add(Evidence(contact_id=contact.id, kind=cleaned.kind, original_name=name,
@@ -243,18 +236,29 @@ def upload_evidence(assignment_id: int) -> Response:
 
 @bp.post("/assignments/<int:assignment_id>/evidence/<int:evidence_id>/delete")
 @role_required("auditor")
-def delete_evidence(assignment_id: int, evidence_id: int) -> Response:
+def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
+    """Delete an attached file; the first post asks, naming the file, and only `confirm=1` deletes it."""
     assignment = _own_assignment(assignment_id)
     contact = fieldwork.contact_of(assignment)
     item = db.session.get(Evidence, evidence_id)
     if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
         abort(404)
-    if fieldwork.stage_refusal(assignment.campaign.status, contact.status) is not None:
-        abort(409)  # the page offers no remove button then
+    fieldwork.open_for_evidence(assignment, contact)  # after fieldwork the page offers no remove button
+    back = url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence")
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "confirm.html", title=_("Delete this file?"), button=_("Delete the file"), cancel=back,
+            action=url_for(".delete_evidence", assignment_id=assignment.id, evidence_id=item.id), fields={},
+            facts=[(_("File"), item.original_name), (_("Size"), f"{max(round(item.size / 1024), 1)} KB"),
+                   (_("Attached"), format_datetime(item.created_at, "d MMM, HH:mm")),
+                   (_("Contact"), assignment.institution.name)],
+            consequences=[_("The file is deleted from the server for good: the reviewer will not see it, and it "
+                            "cannot be restored."),
+                          _("Other files and the contact's answers stay as they are.")])
     (current_app.config["EVIDENCE_DIR"] / item.storage_key).unlink(missing_ok=True)
     db.session.delete(item)
     db.session.commit()
-    return redirect(url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence"))
+    return redirect(back)
 
 
 # --- offline support ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import appeals, charts, scorecard
-from ..errors import describe
 from ..extensions import db
 from ..forms import AppealForm
 from ..i18n import CHANNEL_LABELS, lang
@@ -75,14 +74,10 @@ def appeal(contact_id: int) -> Response:
     form = AppealForm()
     if not form.validate_on_submit():
         flash(_("Say why you contest this contact."), "error")
-    else:
-        try:
-            decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data))
-            flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."),
-                  "success")
-        except appeals.AppealError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
+    else:  # a refusal (the window closed, already decided) is flashed by views/errors.py
+        decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data))
+        flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."),
+              "success")
     return redirect(url_for("director.scorecard_page", campaign_id=contact.campaign_id,
                             institution_id=contact.institution_id, _anchor=f"contact-{contact.id}"))
 

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from ... import editions, journal, lifecycle, publication, readiness, services
 from ... import standings as edition_results
-from ...errors import RuleError, describe
+from ...errors import describe
 from ...extensions import db
 from ...fairness_data import standings_with_uncertainty, uncertainty_of
 from ...forms import DirectorAccessForm, EditionForm, OverrideForm, PublishForm, StepForm
@@ -116,16 +116,11 @@ def advance(campaign_id: int) -> Response | tuple[str, int] | str:
     form = StepForm(target=target)
     if form.validate_on_submit():
         refusal = _unconfirmed(check, form.seen.data, bool(form.confirm.data))
-        if refusal is None:
-            try:
-                editions.advance(campaign, current_user, form.target.data, check.outstanding() if check else None)
-            except RuleError as error:
-                db.session.rollback()
-                flash(describe(error), "error")
-            else:
-                db.session.commit()
-                flash(_("The fieldwork has started.") if target == "fieldwork"
-                      else _("The fieldwork is closed; the edition is in review."), "success")
+        if refusal is None:  # a refusal of the domain is answered by the one error handler
+            editions.advance(campaign, current_user, form.target.data, check.outstanding() if check else None)
+            db.session.commit()
+            flash(_("The fieldwork has started.") if target == "fieldwork"
+                  else _("The fieldwork is closed; the edition is in review."), "success")
             return redirect(url_for("organiser.edition", campaign_id=campaign_id))
         flash(*refusal)
     form.seen.data, form.confirm.data = check.fingerprint() if check else "", False
@@ -150,16 +145,11 @@ def _unconfirmed(check: readiness.Readiness | None, seen: str | None, confirmed:
 def director_access(campaign_id: int) -> Response:
     campaign = db.get_or_404(Campaign, campaign_id)
     form = DirectorAccessForm()
-    if form.validate_on_submit():
-        try:
-            editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
-                                         current_user)
-        except editions.EditionError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+    if form.validate_on_submit():  # a refusal is flashed by views/errors.py
+        editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
+                                     current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
     return redirect(url_for("organiser.edition", campaign_id=campaign_id))
 
 
@@ -252,14 +242,10 @@ def _publish(campaign: Campaign, form: PublishForm, check: readiness.Readiness) 
     try:
         revision = decide_once(lambda: publication.publish(campaign, current_user, form.note.data, form.number.data,
                                                            outstanding=check.outstanding()))
-    except publication.AlreadyPublished as error:  # a repeat of this request: show what the first one made
+    except publication.AlreadyPublished as error:  # not a refusal: a repeat, shown what the first one made
         db.session.rollback()
         flash(describe(error), "warning")
         return redirect(url_for("organiser.revision", campaign_id=campaign.id, number=error.number))
-    except RuleError as error:
-        db.session.rollback()
-        flash(describe(error), "error")
-        return redirect(url_for("organiser.edition", campaign_id=campaign.id))
     flash(_("Revision %(n)s is published.", n=revision.number), "success")
     return redirect(url_for("organiser.revision", campaign_id=campaign.id, number=revision.number))
 

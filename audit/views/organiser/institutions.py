@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,6 +20,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ... import institution_import as importer
+from ...errors import describe
 from ...extensions import db
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
 from ...models import CATEGORIES, Institution
@@ -130,10 +131,6 @@ def _both_languages(label: object) -> tuple[str, str]:
 
 def _imports_dir() -> Path:
     return Path(current_app.instance_path) / "imports"
-
-
-def _describe(problem: importer.Problem) -> str:
-    return gettext(problem.message, **problem.params)
 
 
 # --- list, add, edit -----------------------------------------------------------------------
@@ -251,7 +248,7 @@ def institutions_import_confirm() -> Response | str:
 
 
 def _import_page(form: UploadForm, check: importer.ImportCheck | None, token: str | None, filename: str) -> str:
-    problems = [(p, _describe(p)) for p in check.problems[:PROBLEMS_SHOWN]] if check else []
+    problems = [(p, describe(p)) for p in check.problems[:PROBLEMS_SHOWN]] if check else []
     return render_template(
         "organiser/institutions_import.html", form=form, check=check, problems=problems,
         hidden_problems=max(len(check.problems) - PROBLEMS_SHOWN, 0) if check else 0,

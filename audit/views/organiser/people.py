@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -142,21 +143,43 @@ def person_edit(user_id: int) -> Response | str:
 
 @bp.post("/people/<int:user_id>/active")
 @role_required("organiser")
-def person_active(user_id: int) -> Response:
+def person_active(user_id: int) -> Response | str:
+    """Reactivate, or deactivate: that asks first, saying what ends, and happens only with `confirm=1`."""
     user = db.get_or_404(User, user_id)
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_active(user, form.value.data == "1", current_user)
-        except accounts.AccountError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s can log in again.", name=user.name) if user.active else
-                  _("%(name)s is deactivated: they can no longer log in, and their open links no longer work.",
-                    name=user.name), "success")
+    if not form.validate_on_submit():
+        return redirect(url_for("organiser.person", user_id=user.id))
+    active = form.value.data == "1"
+    if not active and user.active and request.form.get("confirm") != "1":
+        accounts.check_deactivation(user, current_user)
+        return _deactivation_page(user)
+    accounts.set_active(user, active, current_user)  # a refusal is flashed by views/errors.py
+    db.session.commit()
+    flash(_("%(name)s can log in again.", name=user.name) if user.active else
+          _("%(name)s is deactivated: they can no longer log in, and their open links no longer work.",
+            name=user.name), "success")
     return redirect(url_for("organiser.person", user_id=user.id))
+
+
+def _deactivation_page(user: User) -> str:
+    facts = [(_("Full name"), user.name), (_("E-mail"), user.email), (_("Role"), str(ROLE_LABELS[user.role]))]
+    consequences = [_("They can no longer log in; if they are logged in now, they are logged out."),
+                    _("Their unused invitation or password reset links stop working.")]
+    if user.role == "auditor":
+        open_work = accounts.open_assignments(user)
+        facts.append((_("Pseudonym"), user.pseudonym or "—"))
+        facts.append((_("Assignments not yet sent"), str(open_work)))
+        if open_work:
+            consequences.append(ngettext(
+                "%(num)s assignment not yet sent stays theirs: move it to another auditor on the edition's "
+                "assignments page.",
+                "%(num)s assignments not yet sent stay theirs: move them to another auditor on the edition's "
+                "assignments page.", open_work))
+    consequences.append(_("Everything they recorded or decided is kept. You can reactivate the account later."))
+    return render_template("confirm.html", title=_("Deactivate %(name)s?", name=user.name), facts=facts,
+                           consequences=consequences, button=_("Deactivate"),
+                           action=url_for("organiser.person_active", user_id=user.id), fields={"value": "0"},
+                           cancel=url_for("organiser.person", user_id=user.id))
 
 
 @bp.post("/people/<int:user_id>/link")
@@ -168,12 +191,7 @@ def person_link(user_id: int) -> Response | str:
     if not form.validate_on_submit():
         return redirect(url_for("organiser.person", user_id=user.id))
     purpose = "reset" if user.password_hash else "invite"  # decided here, not by the button that was sent
-    try:
-        token = accounts.invite(user, purpose)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(describe(error), "error")
-        return redirect(url_for("organiser.person", user_id=user.id))
+    token = accounts.invite(user, purpose)  # a deactivated account is refused by views/errors.py
     db.session.commit()
     return _person_page(user, link=_link_url(token, purpose))
 

@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ... import lifecycle, planning
-from ...errors import describe
 from ...extensions import db
 from ...forms import ActionForm, MoveForm, PlanForm, ScenarioForm
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
@@ -18,6 +17,7 @@ from ...lifecycle import Action
 from ...models import CATEGORIES, Assignment, Campaign, Contact, Institution, Scenario, User
 from ...rubrics import CHANNELS
 from ...security import role_required
+from ..errors import back_url
 from . import bp
 
 # --- scenarios -----------------------------------------------------------------------------
@@ -131,16 +131,11 @@ def move_assignment(assignment_id: int) -> Response:
     target = db.session.get(User, form.auditor.data) if form.validate_on_submit() else None
     if target is None:
         flash(_("Choose an auditor."), "error")
-    else:
-        try:
-            planning.move_assignment(assignment, target, current_user)
-            db.session.commit()
-            flash(_("The assignment now belongs to %(who)s.", who=target.pseudonym), "success")
-        except planning.PlanningError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("organiser.assignments", campaign_id=assignment.campaign_id))
+    else:  # a refusal (the contact has started, a conflict) is flashed by views/errors.py
+        planning.move_assignment(assignment, target, current_user)
+        db.session.commit()
+        flash(_("The assignment now belongs to %(who)s.", who=target.pseudonym), "success")
+    return redirect(back_url(default=url_for("organiser.assignments", campaign_id=assignment.campaign_id)))
 
 
 @bp.get("/campaigns/<int:campaign_id>/progress")

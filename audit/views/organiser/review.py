@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from ... import appeals as appeals_
 from ... import review, services
-from ...errors import describe
 from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
 from ...models import Appeal, Campaign, Contact
@@ -71,15 +70,8 @@ def _act(contact_id: int, action: str) -> Response:
                 "or return the contact to its auditor."), "error")
         assert isinstance(form, CorrectionForm)
         return _contact_page(item, pending=form, status=422)
-    except review.ReviewError as error:
-        db.session.rollback()
-        flash(describe(error), "error")
-        return redirect(url_for("organiser.contact", contact_id=contact_id))
-    except StaleDataError:  # the same race, lost at commit: someone saved between our read and write
-        db.session.rollback()
-        flash(_("This contact changed while you were reading it (another reviewer, or the auditor). "
-                "It has been reloaded: check it and act again."), "error")
-        return redirect(url_for("organiser.contact", contact_id=contact_id))
+    except StaleDataError:  # the same race, lost at commit: refused as a stale form is (views/errors.py)
+        raise review.ReviewConflict(review.CHANGED_MEANWHILE) from None
     messages = {"accept": _("The contact is accepted."), "return": _("The contact is returned to its auditor."),
                 "correct": _("The correction is recorded.")}
     flash(messages[action], "success")
@@ -117,13 +109,8 @@ def resolve_appeal(appeal_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("A decision on an appeal needs a written reason."), "error")
     else:
-        try:
-            appeals_.resolve(appeal, current_user, form.decision.data == "upheld", form.resolution.data)
-            db.session.commit()
-        except appeals_.AppealError as error:
-            db.session.rollback()
-            flash(describe(error), "error")
-        else:
-            flash(_("The appeal is upheld: correct the contact's answers, then publish a new revision.")
-                  if appeal.status == "upheld" else _("The appeal is rejected."), "success")
+        appeals_.resolve(appeal, current_user, form.decision.data == "upheld", form.resolution.data)
+        db.session.commit()
+        flash(_("The appeal is upheld: correct the contact's answers, then publish a new revision.")
+              if appeal.status == "upheld" else _("The appeal is rejected."), "success")
     return redirect(url_for("organiser.appeals", campaign_id=appeal.campaign_id))
