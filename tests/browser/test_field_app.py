@@ -306,3 +306,25 @@ def test_logging_out_offline_shows_what_would_be_lost_and_lets_the_auditor_stay(
     log_out(phone)  # online again: sent, then logged out
     phone.wait_for_url(f"{live.url}/login")
     assert len(contacts_of(live, assignment)) == 1
+
+
+def test_a_form_left_open_when_fieldwork_closes_keeps_its_answers_and_says_why(phone, own_live):
+    live = own_live
+    assignment = new_assignment(live, "visit")
+    login(phone, live.url, "auditor")
+    open_form(phone, live, assignment)
+    with live.app.app_context():  # the organiser closes the fieldwork while the form is open
+        from audit.models import Campaign
+
+        db.session.get(Campaign, 1).status = "review"
+        db.session.commit()
+    phone.locator("#q-signage label:has(input[value='yes'])").tap()
+    status = phone.locator("#save-status.error")
+    status.wait_for()
+    assert "zamknięte" in status.inner_text() and "zachowane w telefonie" in status.inner_text()
+    kept = phone.evaluate("key => JSON.parse(localStorage.getItem(key))",
+                          phone.locator("#contact-form").get_attribute("data-key"))
+    assert kept["fields"]["a_signage"] == "yes" and not kept["synced"]
+    assert contacts_of(live, assignment) == []  # nothing new reached the closed edition
+    phone.reload()
+    assert phone.locator("#closed").is_visible() and phone.get_by_role("button", name="Wyślij do weryfikacji").count() == 0
