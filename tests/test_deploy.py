@@ -34,6 +34,7 @@ import pytest
 from audit.config import from_environment
 
 from .conftest import ROOT
+from .live_server import free_port, stop
 
 DEPLOY = ROOT / "deploy"
 STALLED = 24  # connections that send half a body and stall: three per thread of a bare 2 x 4 gunicorn
@@ -55,12 +56,6 @@ def system_binary(name: str, package: str) -> str:
     if found is None:
         pytest.fail(f"{name} is missing: run `make test` (it installs it) or apt-get install {package}")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
@@ -85,12 +80,7 @@ def running(command: list[str], log: Path, port: int, **popen) -> Iterator[subpr
         wait_for_port(port, process, log)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def migrated_database(tmp: Path) -> dict[str, str]:
