@@ -17,7 +17,6 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,7 +28,7 @@ from ..contact_form import ContactFormBase, form_class, form_layout, new_client_
 from ..errors import describe
 from ..extensions import db
 from ..facts import CHANNEL_FACTS
-from ..i18n import FACT_LABELS, lang
+from ..i18n import FACT_LABELS, lang, moment
 from ..lifecycle import Action
 from ..models import Assignment, Campaign, Contact, ContactCopy, Evidence
 from ..scoring import visible_criteria
@@ -184,7 +183,7 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
         return jsonify(outcome="refused", message=str(exc)), 409
     status = 409 if result.outcome in ("copy_kept", "locked") else 200
     return jsonify(outcome=result.outcome, version=result.contact.version, client_id=result.contact.client_id,
-                   saved_at=format_datetime(result.contact.updated_at, "HH:mm")), status
+                   saved_at=moment(result.contact.updated_at, "HH:mm")), status
 
 
 @bp.post("/assignments/<int:assignment_id>/copies/<int:copy_id>/dismiss")
@@ -276,7 +275,7 @@ def offline() -> str:
 
 @bp.app_template_global()
 def copy_label(copy: ContactCopy) -> str:
-    return format_datetime(copy.created_at, "d MMM, HH:mm")
+    return moment(copy.created_at, "d MMM, HH:mm")
 
 
 @bp.app_template_global()
