@@ -9,6 +9,7 @@ TRUSTED_PROXIES       how many reverse proxies stand in front (their X-Forwarded
                       believed); default 0: forwarded headers are ignored
 SESSION_IDLE_MINUTES  a session unused this long ends; default 240
 SESSION_MAX_HOURS     a session ends this long after login whatever its use; default 12
+DISPLAY_TIMEZONE      the zone times are shown in (stored in UTC); default Europe/Warsaw, DST included
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,8 +62,19 @@ def _whole_number(name: str, default: int) -> int:
     return int(raw)
 
 
+def display_timezone() -> str:
+    """DISPLAY_TIMEZONE, checked at start-up: a typo must not show every time an hour off."""
+    name = os.environ.get("DISPLAY_TIMEZONE", "").strip() or "Europe/Warsaw"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DISPLAY_TIMEZONE {name!r} is not a known time zone (e.g. Europe/Warsaw)") from None
+    return name
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     production = os.environ.get("AUDIT_ENV", "development") == "production"
+    zone = display_timezone()
     return {
         "AUDIT_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key(instance_path, production),
@@ -80,6 +93,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",  # links made outside a request (the CLI)
         "BABEL_DEFAULT_LOCALE": "pl",
         "LANGUAGES": ("pl", "en"),
+        # Times are stored as naive UTC; Flask-Babel's formatters convert them to this zone.
+        "DISPLAY_TIMEZONE": zone,
+        "BABEL_DEFAULT_TIMEZONE": zone,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # one evidence photo (15 MB) and the form
         "WTF_CSRF_TIME_LIMIT": None,  # an auditor's form may stay open for hours
         "TRUSTED_PROXIES": _whole_number("TRUSTED_PROXIES", 0),

@@ -1,5 +1,8 @@
 """Static forms. (The rubric form, built from a Rubric at run time, comes with the auditor's app.)"""
 
+from typing import Any
+
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,7 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import HiddenInput, TextInput
 
 from .rubrics import CHANNELS
 
@@ -34,6 +37,30 @@ class LoginForm(FlaskForm):
                              render_kw={"autocomplete": "current-password"})
 
 
+class DecimalInput(FloatField):
+    """A decimal typed by a Polish or an English user: "7,5" and "7.5" both mean seven and a half.
+
+    Shown in the UI language without trailing zeros ("800", "7,5"), in a text input (the page sets
+    inputmode="decimal"): a number input would show the browser's notation, not the page's.
+    """
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str):
+            raw = valuelist[0].strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+            if raw == "":
+                self.data = None
+                return
+            valuelist = [raw]
+        super().process_formdata(valuelist)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else format_decimal(self.data, format="0.##")
+
+
 # --- the organiser's console --------------------------------------------------------------
 
 
@@ -43,7 +70,7 @@ class ChannelSetupForm(Form):
     enabled = BooleanField(_l("Audited in this edition"))
     rubric = SelectField(_l("Rubric version"), choices=[], validate_choice=False)
     # Optional: a channel left out of the edition posts nothing; an audited one without a value gets the default.
-    weight = FloatField(_l("Weight"), default=1.0, validators=[Optional(), NumberRange(min=0, max=100)])
+    weight = DecimalInput(_l("Weight"), default=1.0, validators=[Optional(), NumberRange(min=0, max=100)])
     min_contacts = IntegerField(_l("Minimum contacts for a licence"), default=1,
                                 validators=[Optional(), NumberRange(min=0, max=50)])
 
@@ -51,7 +78,7 @@ class ChannelSetupForm(Form):
 class EditionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    threshold = FloatField(_l("Licence threshold (ranking points, 0–1000)"), default=800.0,
+    threshold = DecimalInput(_l("Licence threshold (ranking points, 0–1000)"), default=800.0,
                            validators=[InputRequired(), NumberRange(min=0, max=1000)])
     missing_channel = RadioField(_l("A channel the institution does not offer"), default="exclude", choices=[
         SelectChoice("exclude", _l("is left out of its score (weights renormalised)")),

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_interval
 from flask import Flask, current_app, request, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_translations,
+    ngettext,
+    to_user_timezone,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .errors import Np_
+from .facts import CHANNEL_FACTS, parse_datetime
 from .rubrics import YES, Criterion
 from .scoring import NOT_APPLICABLE, AnswerValue, Reason
 
@@ -49,6 +63,14 @@ CONTACT_STATUS_LABELS = {
     "returned": _l("Returned"),
     "accepted": _l("Accepted"),
 }
+CONTACT_COUNT_LABELS = {
+    "planned": _l("Not started"),
+    "draft": _l("Drafts"),
+    "submitted": _l("Sent for review"),
+    "returned": _l("Returned to auditors"),
+    "accepted": _l("Accepted contacts"),
+}
+"""Labels for a count of contacts in a state ("Przesłane: 25"): a status label is singular ("Przesłany")."""
 CHANNEL_STATUS_LABELS = {
     "scored": _l("scored"),
     "no_contacts": _l("no accepted contacts yet"),
@@ -91,6 +113,111 @@ def lang() -> str:
     return str(get_locale() or "pl")
 
 
+# --- moments, dates and numbers, for the reader --------------------------------------------------
+#
+# Moments the app stamps (created_at, submitted_at, published_at...) are naive UTC; they are shown
+# in the deployment's zone (BABEL_DEFAULT_TIMEZONE, from DISPLAY_TIMEZONE) by Flask-Babel, which
+# takes a naive datetime as UTC. Times an auditor typed (a fact's "contacted_at") are already the
+# office's wall-clock time and are shown as typed.
+
+MOMENT = "d MMM y, HH:mm"
+NBSP = "\u00a0"
+
+
+def _unbroken(text: str) -> str:
+    """A date or time that a phone's narrow screen must not split over two lines."""
+    return text.replace(" ", NBSP).replace("-", "\u2011")
+
+
+def moment(value: datetime | None, fmt: str = MOMENT) -> str:
+    """A stored UTC moment in the display zone ("25 paź 2026, 02:30")."""
+    return "" if value is None else format_datetime(value, fmt)
+
+
+def zone_name(value: datetime | None = None) -> str:
+    """The display zone's short name at that moment (CET or CEST in Warsaw), now if none given."""
+    return str(to_user_timezone(value or datetime.now().astimezone()).tzname() or "")
+
+
+def moment_with_zone(value: datetime | None) -> str:
+    """A moment with its zone's short name, where two readings of one hour may both occur (DST)."""
+    return "" if value is None else f"{moment(value)}{NBSP}{zone_name(value)}"
+
+
+def wall_time(value: datetime | None, fmt: str = MOMENT) -> str:
+    """A time as the auditor typed it (local already): formatted, not converted."""
+    return "" if value is None else format_datetime(value, fmt, rebase=False)
+
+
+def day(value: date | datetime | None) -> str:
+    """A calendar date ("1 wrz 2026"); a stored moment gives its day in the display zone."""
+    return "" if value is None else _unbroken(format_date(value, "medium"))
+
+
+def days(start: date | None, end: date | None) -> str:
+    """A window of dates ("1 wrz – 18 gru 2026"), unbreakable; an open end shows as "…"."""
+    if start is None and end is None:
+        return "—"
+    if start is None or end is None:
+        return f"{day(start) or '…'}{NBSP}–{NBSP}{day(end) or '…'}"
+    return _unbroken(format_interval(start, end, "yMMMd", locale=get_locale()))
+
+
+def number(value: float | int | None) -> str:
+    """A count or a measure without trailing zeros ("3", "7,5"), in the UI language's notation."""
+    return "" if value is None else format_decimal(value, format="#,##0.##")
+
+
+def plural(forms: tuple[str, str], value: float | int, **variables: Any) -> str:
+    """ngettext for a number shown formatted ("7,5", "1 000"): Flask-Babel's puts the raw value in %(num)s."""
+    text = get_translations().ngettext(forms[0], forms[1], _plural_count(value))
+    return text % {"num": number(value), **variables}
+
+
+def _plural_count(value: float) -> int:
+    # A fraction takes the same form as 2 in both languages ("1,5 minuty", "1.5 minutes").
+    return int(value) if float(value).is_integer() else 2
+
+
+UNITS: dict[str, tuple[str, str]] = {
+    "minutes": Np_("%(num)s minute", "%(num)s minutes"),
+    "hours": Np_("%(num)s hour", "%(num)s hours"),
+    "seconds": Np_("%(num)s second", "%(num)s seconds"),
+    "rings": Np_("%(num)s ring", "%(num)s rings"),
+    "clicks": Np_("%(num)s click", "%(num)s clicks"),
+}
+"""Units a rubric or a fact measures in, by their English name, with their plural forms: a rubric
+gives one word per language ("minuty"), which would read "7 minuty"."""
+
+
+def quantity(value: float | int, unit: str | None, fallback: str = "") -> str:
+    """A number with its unit in the right plural form ("7 minut", "3 sygnały", "1 ring")."""
+    forms = UNITS.get(unit or "")
+    if forms is None:
+        return f"{number(value)} {fallback}".strip()
+    return plural(forms, value)
+
+
+FACT_UNITS = {"wait_minutes": "minutes", "call_minutes": "minutes", "rings": "rings", "answer_seconds": "seconds"}
+
+
+def fact_value(name: str, value: Any) -> str:
+    """A recorded fact as the reader expects it: a date and time, "3 sygnały", Tak/Nie, a platform."""
+    kind = next((f.kind for fields in CHANNEL_FACTS.values() for f in fields if f.name == name), None)
+    if value in (None, ""):
+        return ""
+    if kind == "datetime":
+        when = parse_datetime(value)
+        return wall_time(when) if when is not None else str(value)
+    if kind in ("count", "minutes", "seconds") and isinstance(value, int | float) and not isinstance(value, bool):
+        return quantity(value, FACT_UNITS.get(name))
+    if kind == "yes_no":
+        return _("Yes") if value == YES else _("No")
+    if kind == "platform":
+        return str(PLATFORM_LABELS.get(str(value), value))
+    return str(value)
+
+
 def points(value: float | None) -> str:
     """Ranking points with one decimal, in the UI language's notation."""
     return "—" if value is None else format_decimal(value, format="#,##0.0")
@@ -110,11 +237,14 @@ def describe_reason(reason: Reason) -> str:
         return _("%(points)s points are below the threshold of %(threshold)s.",
                  points=points(reason.value), threshold=points(reason.required))
     if reason.code == "min_contacts":
+        need = int(reason.required or 0)
         if reason.passed:
-            return _("%(channel)s: %(have)d of %(need)d required contacts.", channel=channel,
-                     have=int(reason.value or 0), need=int(reason.required or 0))
-        return _("%(channel)s: only %(have)d of %(need)d required contacts.", channel=channel,
-                 have=int(reason.value or 0), need=int(reason.required or 0))
+            return ngettext("%(channel)s: %(have)d of %(num)d required contact.",
+                            "%(channel)s: %(have)d of %(num)d required contacts.", need, channel=channel,
+                            have=int(reason.value or 0))
+        return ngettext("%(channel)s: only %(have)d of %(num)d required contact.",
+                        "%(channel)s: only %(have)d of %(num)d required contacts.", need, channel=channel,
+                        have=int(reason.value or 0))
     if reason.code == "critical":
         if reason.passed:
             return _("No critical criterion failed.")
@@ -133,7 +263,7 @@ def answer_label(criterion: Criterion, value: AnswerValue | None) -> str:
         return _("Yes") if value == YES else _("No")
     if criterion.type == "number":
         unit = criterion.unit.get(lang()) if criterion.unit else ""
-        return f"{format_decimal(float(value), format='#,##0.#')} {unit}".strip()
+        return quantity(float(value), criterion.unit.get("en") if criterion.unit else None, fallback=unit)
     option = next((o for o in criterion.options if o.id == str(value)), None)
     return option.label.get(lang()) if option else str(value)
 
@@ -142,12 +272,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         lang=lang, CHANNEL_LABELS=CHANNEL_LABELS, CATEGORY_LABELS=CATEGORY_LABELS,
         CAMPAIGN_STATUS_LABELS=CAMPAIGN_STATUS_LABELS, CONTACT_STATUS_LABELS=CONTACT_STATUS_LABELS,
+        CONTACT_COUNT_LABELS=CONTACT_COUNT_LABELS,
         CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
         PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS,
         describe_reason=describe_reason,
-        answer_label=answer_label,
+        answer_label=answer_label, fact_value=fact_value, zone_name=zone_name, quantity=quantity,
     )
-    app.jinja_env.filters.update(points=points, percent=percent)
+    app.jinja_env.filters.update(points=points, percent=percent, moment=moment, moment_with_zone=moment_with_zone,
+                                 wall_time=wall_time, day=day, number=number)
+    app.jinja_env.globals.update(days=days)
 
     @app.context_processor
     def _current_path() -> dict[str, str]:

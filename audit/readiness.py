@@ -23,6 +23,28 @@ from .models import Appeal, Assignment, Campaign, Contact, Institution
 EXAMPLES = 8  # institutions named per item; the rest are counted
 
 
+WORDS: dict[str, tuple[str, str]] = {
+    "not_started": Np_("%(num)s assignment was never started.",
+                       "%(num)s assignments were never started."),
+    "drafts": Np_("%(num)s contact is a draft its auditor has not sent.",
+                  "%(num)s contacts are drafts their auditors have not sent."),
+    "returned": Np_("%(num)s returned contact has not been sent again.",
+                    "%(num)s returned contacts have not been sent again."),
+    "waiting_review": Np_("%(num)s contact is waiting for review.",
+                          "%(num)s contacts are waiting for review."),
+    "open_appeals": Np_("%(num)s appeal is waiting for a decision.",
+                        "%(num)s appeals are waiting for a decision."),
+    "channel_not_planned": Np_("%(num)s institution offers a channel for which no contact was ever planned.",
+                               "%(num)s institutions offer a channel for which no contact was ever planned."),
+    "channel_short": Np_("%(num)s institution has a channel short of its minimum of counted contacts.",
+                         "%(num)s institutions have a channel short of its minimum of counted contacts."),
+    "no_contact": Np_("%(num)s institution has no counted contact at all.",
+                      "%(num)s institutions have no counted contact at all."),
+    "days_left": Np_("%(num)s day of the fieldwork window was left.", "%(num)s days of the fieldwork window were left."),
+}
+"""Each open matter in words, by its key (the decisions log names them by key too)."""
+
+
 @dataclass(frozen=True)
 class Item:
     """One open matter: how many, in words (singular and plural msgids with %(num)s), where it is fixed."""
@@ -75,14 +97,11 @@ def _not_started(campaign_id: int) -> int:
 def _fieldwork_items(campaign: Campaign) -> list[Item]:
     counts, items = _contact_counts(campaign.id), []
     if n := _not_started(campaign.id):
-        items.append(Item("not_started", n, Np_("%(num)s assignment was never started.",
-                          "%(num)s assignments were never started."), "organiser.progress"))
+        items.append(Item("not_started", n, WORDS["not_started"], "organiser.progress"))
     if n := counts.get("draft", 0):
-        items.append(Item("drafts", n, Np_("%(num)s contact is a draft its auditor has not sent.",
-                          "%(num)s contacts are drafts their auditors have not sent."), "organiser.progress"))
+        items.append(Item("drafts", n, WORDS["drafts"], "organiser.progress"))
     if n := counts.get("returned", 0):
-        items.append(Item("returned", n, Np_("%(num)s returned contact has not been sent again.",
-                          "%(num)s returned contacts have not been sent again."), "organiser.progress"))
+        items.append(Item("returned", n, WORDS["returned"], "organiser.progress"))
     return items
 
 
@@ -100,14 +119,12 @@ def before_publishing(campaign: Campaign) -> Readiness:
     counts = _contact_counts(campaign.id)
     items = []
     if n := counts.get("submitted", 0):
-        items.append(Item("waiting_review", n, Np_("%(num)s contact is waiting for review.",
-                          "%(num)s contacts are waiting for review."), "organiser.review_queue"))
+        items.append(Item("waiting_review", n, WORDS["waiting_review"], "organiser.review_queue"))
     items += [i for i in _fieldwork_items(campaign) if i.key != "not_started"]
     appeals = db.session.scalar(sa.select(sa.func.count(Appeal.id)).where(
         Appeal.campaign_id == campaign.id, Appeal.status == "open")) or 0
     if appeals:
-        items.append(Item("open_appeals", appeals, Np_("%(num)s appeal is waiting for a decision.",
-                          "%(num)s appeals are waiting for a decision."), "organiser.appeals"))
+        items.append(Item("open_appeals", appeals, WORDS["open_appeals"], "organiser.appeals"))
     return Readiness("publish", items + _coverage_items(campaign))
 
 
@@ -136,17 +153,12 @@ def _coverage_items(campaign: Campaign) -> list[Item]:
             no_contact.append((inst_id, name))
     items = []
     if not_planned:
-        items.append(Item("channel_not_planned", len(not_planned),
-                          Np_("%(num)s institution offers a channel for which no contact was ever planned.",
-                          "%(num)s institutions offer a channel for which no contact was ever planned."),
+        items.append(Item("channel_not_planned", len(not_planned), WORDS["channel_not_planned"],
                           "organiser.plan", tuple(not_planned[:EXAMPLES])))
     if short:
-        items.append(Item("channel_short", len(short),
-                          Np_("%(num)s institution has a channel short of its minimum of counted contacts.",
-                          "%(num)s institutions have a channel short of its minimum of counted contacts."),
+        items.append(Item("channel_short", len(short), WORDS["channel_short"],
                           "organiser.progress", tuple(short[:EXAMPLES])))
     if no_contact:
-        items.append(Item("no_contact", len(no_contact), Np_("%(num)s institution has no counted contact at all.",
-                          "%(num)s institutions have no counted contact at all."), "organiser.progress",
+        items.append(Item("no_contact", len(no_contact), WORDS["no_contact"], "organiser.progress",
                           tuple(no_contact[:EXAMPLES])))
     return items

@@ -9,8 +9,6 @@ flush(); the view commits, and a StaleDataError at commit means the same race, l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -18,7 +16,7 @@ from . import journal, lifecycle, scoring
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
-from .models import AnswerCorrection, AuditEvent, Campaign, Contact, User, utcnow
+from .models import AnswerCorrection, Campaign, Contact, User, utcnow
 from .rubrics import Criterion, Rubric
 from .services import record_answers, rubric_by_hash, stored_value
 
@@ -167,40 +165,6 @@ def _stored_answers(contact: Contact) -> dict[str, scoring.AnswerValue]:
 def _unanswered(rubric: Rubric, answers: Mapping[str, scoring.AnswerValue]) -> tuple[Criterion, ...]:
     shown = scoring.visible_criteria(rubric, answers)
     return tuple(c for c in rubric.criteria if c.id in shown and answers.get(c.id) is None)
-
-
-# --- a contact's history -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    at: datetime
-    action: str
-    actor: str
-    """Who acted, as the reader may see them: a reviewer's name, an auditor's pseudonym."""
-    reason: str | None = None
-    criterion_id: str | None = None
-    before: str | None = None
-    after: str | None = None
-
-
-def contact_history(contact: Contact) -> list[HistoryEntry]:
-    """Submissions, review outcomes and corrections of one contact, oldest first."""
-    events = journal.history("contact", contact.id)
-    return [_entry(e, contact) for e in events]
-
-
-def _entry(event: AuditEvent, contact: Contact) -> HistoryEntry:
-    actor = event.actor
-    if actor is None:
-        who = "—"
-    elif actor.id == contact.auditor_id:
-        who = actor.pseudonym or "—"  # the auditor is a pseudonym even to reviewers' history
-    else:
-        who = actor.name
-    details = event.details or {}
-    return HistoryEntry(event.at, event.action, who, event.reason, details.get("criterion"),
-                        details.get("before"), details.get("after"))
 
 
 def corrections_of(contact: Contact) -> dict[str, list[AnswerCorrection]]:

@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from audit import review, services
+from audit import journal, review, services
 from audit.extensions import db
 from audit.models import AnswerCorrection, AuditEvent, Contact, User
 
@@ -86,8 +86,8 @@ def test_a_correction_keeps_the_original_and_the_reason_and_rescored_points(demo
         assert {a.criterion_id: a.value for a in contact.answers}[criterion] == flipped
         _rubric, rescored = services.contact_score(contact)
         assert sum(a.earned for a in contact.answers) == pytest.approx(float(rescored.earned)) != earned_before
-        history = review.contact_history(contact)
-        assert history[-1].action == "answer_corrected" and history[-1].before == original
+        history = journal.history("contact", contact_id)
+        assert history[-1].action == "answer_corrected" and history[-1].details["before"] == original
     page = auth.client.get(f"/organiser/contacts/{contact_id}").get_data(as_text=True)
     assert "Nagranie rozmowy pokazuje inaczej." in page
 

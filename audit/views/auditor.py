@@ -17,7 +17,6 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,7 +28,7 @@ from ..contact_form import ContactFormBase, form_class, form_layout, new_client_
 from ..errors import describe
 from ..extensions import db
 from ..facts import CHANNEL_FACTS
-from ..i18n import FACT_LABELS, lang
+from ..i18n import FACT_LABELS, lang, moment
 from ..lifecycle import Action
 from ..models import Assignment, Campaign, Contact, ContactCopy, Evidence
 from ..scoring import visible_criteria
@@ -179,7 +178,7 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
     result = _save(assignment, form, submit=False)  # a refusal answers JSON (views/errors.py); contact.js keeps the answers
     status = 409 if result.outcome in ("copy_kept", "locked") else 200
     return jsonify(outcome=result.outcome, version=result.contact.version, client_id=result.contact.client_id,
-                   saved_at=format_datetime(result.contact.updated_at, "HH:mm")), status
+                   saved_at=moment(result.contact.updated_at, "HH:mm")), status
 
 
 @bp.post("/assignments/<int:assignment_id>/copies/<int:copy_id>/dismiss")
@@ -250,7 +249,7 @@ def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
             "confirm.html", title=_("Delete this file?"), button=_("Delete the file"), cancel=back,
             action=url_for(".delete_evidence", assignment_id=assignment.id, evidence_id=item.id), fields={},
             facts=[(_("File"), item.original_name), (_("Size"), f"{max(round(item.size / 1024), 1)} KB"),
-                   (_("Attached"), format_datetime(item.created_at, "d MMM, HH:mm")),
+                   (_("Attached"), moment(item.created_at)),
                    (_("Contact"), assignment.institution.name)],
             consequences=[_("The file is deleted from the server for good: the reviewer will not see it, and it "
                             "cannot be restored."),
@@ -280,7 +279,7 @@ def offline() -> str:
 
 @bp.app_template_global()
 def copy_label(copy: ContactCopy) -> str:
-    return format_datetime(copy.created_at, "d MMM, HH:mm")
+    return moment(copy.created_at, "d MMM, HH:mm")
 
 
 @bp.app_template_global()

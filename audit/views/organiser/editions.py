@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, lifecycle, publication, readiness, services
+from ... import editions, journal, journal_text, lifecycle, publication, readiness, services
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
@@ -187,7 +187,8 @@ def explanation(campaign_id: int, institution_id: int) -> str:
     override = db.session.get(LicenceOverride, (campaign_id, institution_id))
     form = OverrideForm(decision="engine" if override is None else ("grant" if override.licensed else "refuse"))
     return render_template("organiser/explanation.html", campaign=campaign, report=report, override=override,
-                           override_form=form, history=[e for e in journal.history("institution", institution_id) if e.campaign_id == campaign_id])
+                           override_form=form, history=journal_text.log_lines(
+                               [e for e in journal.history("institution", institution_id) if e.campaign_id == campaign_id]))
 
 
 @bp.post("/campaigns/<int:campaign_id>/institutions/<int:institution_id>/override")
@@ -271,4 +272,4 @@ def revision(campaign_id: int, number: int) -> str:
 @role_required("organiser")
 def log(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("organiser/log.html", campaign=campaign, events=journal.campaign_log(campaign_id))
+    return render_template("organiser/log.html", campaign=campaign, lines=journal_text.log_lines(journal.campaign_log(campaign_id)))

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from ... import appeals as appeals_
-from ... import review, services
+from ... import journal, journal_text, review, services
 from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
 from ...models import Appeal, Campaign, Contact
@@ -40,7 +40,7 @@ def _contact_page(item: Contact, pending: CorrectionForm | None = None, status: 
     return render_template(
         "organiser/contact.html", contact=item, campaign=db.session.get(Campaign, item.campaign_id), rubric=rubric,
         score=score, answers={a.criterion_id: a for a in item.answers},
-        corrections=review.corrections_of(item), history=review.contact_history(item),
+        corrections=review.corrections_of(item), history=journal_text.log_lines(journal.history("contact", item.id)),
         form=ReviewForm(version=item.version), correction_form=CorrectionForm(version=item.version),
         pending=pending, revealed=revealed), status
 
