@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -19,8 +18,8 @@ from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
 from .models import Campaign, CampaignChannel, Contact, User
-from .rubrics import CHANNELS, Rubric
-from .services import load_rubric_dir, store_rubric
+from .rubrics import Rubric
+from .services import store_rubric
 
 
 class EditionError(RuleError):
@@ -44,20 +43,6 @@ class EditionSetup:
     fieldwork_start: date | None
     fieldwork_end: date | None
     channels: Sequence[ChannelSetup]
-
-
-def available_rubrics(directory: str | Path) -> dict[str, list[Rubric]]:
-    """Channel -> the rubric versions in the rubrics directory, newest version first."""
-    out: dict[str, list[Rubric]] = {ch: [] for ch in CHANNELS}
-    for rubric in load_rubric_dir(directory):
-        out.setdefault(rubric.channel, []).append(rubric)
-    for versions in out.values():
-        versions.sort(key=lambda r: (r.id, _version_key(r.version)), reverse=True)
-    return out
-
-
-def _version_key(version: str) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
 
 
 def _check(setup: EditionSetup) -> None:

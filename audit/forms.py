@@ -162,3 +162,10 @@ class AppealDecisionForm(FlaskForm):
                                                    SelectChoice("rejected", _l("Reject"))],
                           validators=[InputRequired()])
     resolution = TextAreaField(_l("Reason for the decision"), validators=[DataRequired(), Length(max=4000)])
+
+
+class RubricSourceForm(FlaskForm):
+    """A rubric's YAML text, typed or pasted in the page, or uploaded as a file (the file wins)."""
+
+    source = TextAreaField(_l("Rubric text (YAML)"), validators=[Optional(), Length(max=256 * 1024)],
+                           render_kw={"rows": 24, "spellcheck": "false", "autocapitalize": "off"})

@@ -27,6 +27,7 @@ from audit.models import (
     Appeal,
     Assignment,
     AuditorConflict,
+    CampaignChannel,
     Contact,
     ContactCopy,
     Evidence,
@@ -115,6 +116,8 @@ ORGANISER_ROUTES = {
     "organiser.conflict_add": {"user_id": "{a2}"}, "organiser.conflict_remove": {"user_id": "{a2}", "conflict_id": "{conflict}"},
     "organiser.edition_workbook": {"campaign_id": "{published}"}, "organiser.answers_workbook": {"campaign_id": "{published}"},
     "organiser.fairness": {"campaign_id": "1"},
+    "organiser.rubrics": {}, "organiser.rubric_new": {}, "organiser.rubric": {"rubric_hash": "{rubric}"},
+    "organiser.rubric_compare": {"old": "{rubric}", "new": "{rubric}"},
 }
 
 
@@ -151,6 +154,7 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
             "licence": db.session.scalar(sa.select(Licence.number).filter_by(campaign_id=PUBLISHED,
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)), "a2": a2.id, "conflict": conflict.id,
+            "rubric": db.session.scalar(sa.select(CampaignChannel.rubric_hash).filter_by(campaign_id=1)),
         }
         assert values["licence"], "the demo director's institution holds a licence in the published edition"
         assert db.session.get(Assignment, values["assignment"]).auditor_id == a1.id

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import certificates, publication, services
+from .. import certificates, publication, rubric_library, services
 from ..extensions import db
 from ..models import CATEGORIES, Campaign, CampaignChannel, Revision
 from ..rubrics import Rubric
@@ -151,7 +151,8 @@ def edition_method(campaign: Campaign) -> EditionMethod:
 def method(campaign_id: int) -> str:
     campaign = _published_or_404(campaign_id)
     return render_template("public/method.html", method=edition_method(campaign),
-                           validity_days=publication.LICENCE_VALIDITY.days)
+                           validity_days=publication.LICENCE_VALIDITY.days,
+                           since=rubric_library.since_previous(campaign))
 
 
 @bp.get("/editions/<int:campaign_id>/rubrics/<channel>.yaml")

@@ -31,4 +31,4 @@ def why_not(edition: lifecycle.Staged, action: str) -> str:
     why = lifecycle.why_not(edition, action)
     return gettext(why) if why else ""
 
-from . import editions, exports, fairness, institutions, people, planning, review  # noqa: E402, F401 - registers the routes
+from . import editions, exports, fairness, institutions, people, planning, review, rubrics  # noqa: E402, F401 - registers the routes

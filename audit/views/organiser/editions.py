@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, journal_text, lifecycle, publication, readiness, services
+from ... import editions, journal, journal_text, lifecycle, publication, readiness, rubric_library, services
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
@@ -35,8 +35,10 @@ def home() -> str:
 
 
 def _rubric_choices(form: EditionForm) -> dict[str, Rubric]:
-    """Fill each channel's rubric choices from the rubrics directory; hash -> rubric."""
-    found = editions.available_rubrics(current_app.config["RUBRICS_DIR"])
+    """Fill each channel's rubric choices from the rubric library; hash -> rubric."""
+    if rubric_library.seed(current_app.config["RUBRICS_DIR"]):  # the directory is a seed of the library
+        db.session.commit()
+    found = {channel: rubric_library.versions_for(channel) for channel in CHANNELS}
     by_hash: dict[str, Rubric] = {}
     for channel in CHANNELS:
         sub = getattr(form, channel)

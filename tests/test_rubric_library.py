@@ -1,0 +1,159 @@
+"""The rubric library in the browser's reach: every version by channel, upload and edit checked by the
+same loader as the command line, nothing stored until valid, versions compared, any version pinned."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from audit import rubric_diff, rubric_library
+from audit.extensions import db
+from audit.models import AuditEvent, Campaign, CampaignChannel, RubricVersion
+from audit.rubrics import RubricError, parse_rubric
+
+from .conftest import ROOT
+from .rubric_samples import HEADER, criterion_yaml
+
+SAMPLE = HEADER + criterion_yaml("answered", "type: yes_no\npoints: 2") + criterion_yaml(
+    "polite", "type: yes_no\npoints: 1\nwhen: {criterion: answered, equals: yes}")
+BROKEN = SAMPLE.replace("points: 1\n", "points: one\n")
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def stored(app) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(sa.select(RubricVersion.hash)))
+
+
+def post_rubric(client, source: str = "", file: bytes | None = None):
+    token = csrf(client.get("/organiser/rubrics/new").get_data(as_text=True))
+    data = {"csrf_token": token, "source": source}
+    if file is not None:
+        data["file"] = (io.BytesIO(file), "rubric.yaml")
+    return client.post("/organiser/rubrics/new", data=data, content_type="multipart/form-data")
+
+
+def test_the_library_lists_every_version_by_channel_with_the_editions_that_pin_it(demo_app, auth):
+    auth.as_role("organiser")
+    page = auth.client.get("/organiser/rubrics").get_data(as_text=True)
+    with demo_app.app_context():
+        pinned = db.session.scalar(sa.select(CampaignChannel).filter_by(campaign_id=1, channel="phone"))
+        assert f"/organiser/rubrics/{pinned.rubric_hash}" in page
+        name = db.session.get(Campaign, 1).name
+    assert name in page and ("Telefon" in page or "Phone" in page)
+
+
+def test_a_rubric_with_a_mistake_is_named_with_its_line_and_nothing_is_stored(demo_app, auth):
+    auth.as_role("organiser")
+    before = stored(demo_app)
+    refused = post_rubric(auth.client, BROKEN)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    with pytest.raises(RubricError) as loader:  # what `flask rubrics check` says of the same text
+        parse_rubric(BROKEN, "x.yaml")
+    (problem,) = loader.value.problems
+    assert re.search(rf"(linia|line) {problem.line}\b", page) and "polite" in page and "must be a number" in page
+    assert "points: one" in page  # the text is kept in the page, to be fixed there
+    assert stored(demo_app) == before
+
+    fixed = post_rubric(auth.client, BROKEN.replace("points: one", "points: 1"))
+    assert fixed.status_code == 302
+    new_hash = fixed.headers["Location"].rsplit("/", 1)[1]
+    assert stored(demo_app) == before | {new_hash}
+    with demo_app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).filter_by(action="rubric_added"))
+        assert event.details["hash"] == new_hash and event.actor.email == "organiser@demo.test"
+    version_page = auth.client.get(f"/organiser/rubrics/{new_hash}").get_data(as_text=True)
+    assert "Pytanie" in version_page or "Question" in version_page
+
+
+def test_a_changed_text_under_a_stored_version_is_refused_with_the_next_version_offered(demo_app, auth):
+    auth.as_role("organiser")
+    assert post_rubric(auth.client, SAMPLE).status_code == 302
+    again = post_rubric(auth.client, SAMPLE)  # the same text: nothing new
+    assert again.status_code == 302
+    clash = post_rubric(auth.client, SAMPLE.replace("points: 2", "points: 3"))
+    assert clash.status_code == 422 and '"2"' not in clash.get_data(as_text=True)[:0]
+    assert "2" in re.sub(r"<[^>]+>", "", clash.get_data(as_text=True)).split("sample", 1)[1][:400]
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RubricVersion).filter_by(rubric_id="sample")) == 1
+    assert rubric_library.next_version("2026.1") == "2026.2" and rubric_library.next_version("1") == "2"
+    assert rubric_library.next_version("beta") == "beta.1"
+
+
+def test_an_uploaded_file_is_checked_like_a_typed_text(demo_app, auth):
+    auth.as_role("organiser")
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 10)]
+    bomb = post_rubric(auth.client, file="\n".join(lines).encode())
+    assert bomb.status_code == 422 and "aliases" in bomb.get_data(as_text=True)
+    huge = post_rubric(auth.client, file=b"#" * (rubric_library.MAX_SOURCE_BYTES + 10))
+    assert huge.status_code == 422 and "256" in huge.get_data(as_text=True)
+    hostile = SAMPLE.replace("{pl: Pytanie, en: Question}", '{pl: "<script>alert(1)</script>", en: Q}', 1)
+    saved = post_rubric(auth.client, file=hostile.encode())
+    assert saved.status_code == 302
+    shown = auth.client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
+    assert auth.client.post("/organiser/rubrics/new", data={"source": SAMPLE}).status_code == 400  # no CSRF token
+
+
+def test_compare_names_what_changed_criterion_by_criterion():
+    old = parse_rubric(SAMPLE, "old.yaml")
+    new = parse_rubric(SAMPLE.replace('version: "1"', 'version: "2"')
+                       .replace("points: 2", "points: 3")
+                       .replace("{pl: Pytanie, en: Question}", "{pl: Nowe pytanie, en: New question}", 1)
+                       .replace("when: {criterion: answered, equals: yes}", "")
+                       + criterion_yaml("thanked", "type: yes_no\npoints: 1"), "new.yaml")
+    kinds = {(c.criterion, c.kind) for c in rubric_diff.compare(old, new)}
+    assert kinds == {("answered", "points"), ("answered", "question"), ("polite", "condition"),
+                     ("thanked", "added")}
+    assert {(c.criterion, c.kind) for c in rubric_diff.compare(new, old)} >= {("thanked", "removed")}
+    assert rubric_diff.compare(old, old) == []
+
+
+def test_the_compare_page_and_a_draft_edition_pinning_a_library_version(demo_app, auth):
+    auth.as_role("organiser")
+    phone = (ROOT / "rubrics/phone.yaml").read_text(encoding="utf-8")
+    revised = re.sub(r'version: "([^"]+)"', 'version: "2099.1"', phone, count=1).replace("points: 2", "points: 3", 1)
+    saved = post_rubric(auth.client, revised)
+    assert saved.status_code == 302
+    new_hash = saved.headers["Location"].rsplit("/", 1)[1]
+    with demo_app.app_context():
+        old_hash = db.session.scalar(sa.select(CampaignChannel.rubric_hash).filter_by(campaign_id=1, channel="phone"))
+    compared = auth.client.get(f"/organiser/rubrics/compare?old={old_hash}&new={new_hash}").get_data(as_text=True)
+    assert "2099.1" in compared and ("punkty" in compared or "points" in compared)
+    form = auth.client.get("/organiser/campaigns/new").get_data(as_text=True)
+    assert f'value="{new_hash}"' in form  # any validated version of the library may be pinned
+
+
+@pytest.mark.parametrize("path", ["/organiser/rubrics", "/organiser/rubrics/new"])
+def test_the_library_is_for_organisers_only(auth, path):
+    auth.as_role("director")
+    assert auth.client.get(path).status_code == 403
+
+
+def test_the_public_method_page_shows_what_changed_in_the_instrument_since_the_previous_edition(demo_app, auth):
+    with demo_app.app_context():
+        published = db.session.scalars(sa.select(Campaign).filter_by(status="published")
+                                       .order_by(Campaign.year.desc())).all()
+        newest, previous = published[0], published[1]
+        pinned = db.session.get(CampaignChannel, (newest.id, "phone"))
+        old = parse_rubric(pinned.rubric.source, "old.yaml")
+        text = re.sub(r'version: "([^"]+)"', 'version: "2099.9"', pinned.rubric.source, count=1)
+        criterion = old.criteria[0]
+        revised = text.replace(criterion.question.pl, criterion.question.pl + " (doprecyzowane)", 1)
+        from audit.models import User
+
+        row, _new = rubric_library.add(revised, db.session.scalar(sa.select(User).filter_by(role="organiser")))
+        pinned.rubric_hash = row.hash
+        db.session.commit()
+        newest_id, previous_name = newest.id, previous.name
+    page = auth.client.get(f"/editions/{newest_id}/method").get_data(as_text=True)
+    assert previous_name in page and "(doprecyzowane)" not in page.split("zmienione brzmienie")[0][-10:]
+    assert "zmienione brzmienie" in page and criterion.question.pl in page
