@@ -117,7 +117,7 @@ ORGANISER_ROUTES = {
     "organiser.edition_workbook": {"campaign_id": "{published}"}, "organiser.answers_workbook": {"campaign_id": "{published}"},
     "organiser.fairness": {"campaign_id": "1"},
     "organiser.rubrics": {}, "organiser.rubric_new": {}, "organiser.rubric": {"rubric_hash": "{rubric}"},
-    "organiser.rubric_compare": {"old": "{rubric}", "new": "{rubric}"},
+    "organiser.rubric_compare": {"old": "{rubric}", "new": "{rubric}"}, "organiser.rubric_try": {"rubric_hash": "{rubric}"},
 }
 
 

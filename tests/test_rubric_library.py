@@ -157,3 +157,21 @@ def test_the_public_method_page_shows_what_changed_in_the_instrument_since_the_p
     page = auth.client.get(f"/editions/{newest_id}/method").get_data(as_text=True)
     assert previous_name in page and "(doprecyzowane)" not in page.split("zmienione brzmienie")[0][-10:]
     assert "zmienione brzmienie" in page and criterion.question.pl in page
+
+
+def test_a_rubric_is_tried_on_the_phone_form_itself_and_its_score_explained(demo_app, auth):
+    auth.as_role("organiser")
+    with demo_app.app_context():
+        pinned = db.session.scalar(sa.select(CampaignChannel).filter_by(campaign_id=1, channel="email"))
+        rubric = parse_rubric(pinned.rubric.source, "email.yaml")
+        rubric_hash = pinned.rubric_hash
+    path = f"/organiser/rubrics/{rubric_hash}/try"
+    page = auth.client.get(path).get_data(as_text=True)
+    assert 'name="a_replied"' in page and "fieldset class=\"criterion\"" in page  # the auditor's own markup
+    token, client_id = csrf(page), re.search(r'name="client_id" value="([^"]+)"', page).group(1)
+    tried = auth.client.post(path, data={"csrf_token": token, "client_id": client_id, "a_replied": "no"})
+    text = tried.get_data(as_text=True)
+    gate = rubric.criterion("replied")
+    assert tried.status_code == 200 and 'id="score"' in text
+    assert f"0 / {gate.max_points:g}" in text  # no reply: the gate scores nothing, the rest is not asked
+    assert text.count("nie dotyczyło") == len(rubric.criteria) - 1  # "not asked"

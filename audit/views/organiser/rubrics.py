@@ -7,10 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ... import rubric_diff, rubric_library
+from ... import fieldwork, rubric_diff, rubric_library, scoring
+from ...contact_form import form_class, form_layout, new_client_id
 from ...errors import describe
 from ...extensions import db
+from ...facts import CHANNEL_FACTS
 from ...forms import RubricSourceForm
+from ...i18n import lang
+from ...scoring import visible_criteria
 from ...security import role_required
 from . import bp
 
@@ -75,3 +79,33 @@ def rubric_compare() -> str:
         abort(404)
     return render_template("organiser/rubric_compare.html", old=old[1], new=new[1],
                            changes=rubric_diff.compare(old[1], new[1]))
+
+
+@bp.route("/rubrics/<rubric_hash>/try", methods=["GET", "POST"])
+@role_required("organiser")
+def rubric_try(rubric_hash: str) -> str:
+    """The rubric as the auditor's phone form shows it (the same template), filled in and scored
+    criterion by criterion, as `flask rubrics try` explains it."""
+    found = rubric_library.get(rubric_hash)
+    if found is None:
+        abort(404)
+    row, rubric = found
+    form = form_class(rubric, rubric.channel)()
+    values = {k: v for k, v in request.form.items() if k[:2] in ("a_", "n_", "f_")}
+    score, errors = None, {}
+    if form.validate_on_submit():
+        try:
+            score = scoring.score_contact(rubric, fieldwork.engine_answers(rubric, rubric.channel, form.to_input()))
+        except ValueError as error:  # a number the engine cannot read: said beside the form
+            errors = {"": [str(error)]}
+    elif request.method == "POST":
+        errors = {name: field.errors for name, field in form._fields.items() if field.errors}
+    data = fieldwork.ContactInput("", None, {k[2:]: v for k, v in values.items() if k.startswith("a_")}, {},
+                                  {k[2:]: v for k, v in values.items() if k.startswith("f_")})
+    try:
+        visible = visible_criteria(rubric, fieldwork.engine_answers(rubric, rubric.channel, data))
+    except ValueError:
+        visible = frozenset(c.id for c in rubric.criteria)
+    return render_template("organiser/rubric_try.html", row=row, rubric=rubric, score=score, errors=errors,
+                           sections=form_layout(rubric, lang()), facts=CHANNEL_FACTS[rubric.channel], values=values,
+                           visible=visible, editable=True, client_id=new_client_id())
