@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from . import scoring
+from .errors import Np_
 from .extensions import db
 from .facts import parse_datetime
 from .i18n import CAMPAIGN_STATUS_LABELS, CHANNEL_LABELS, answer_label, day, lang, number, percent, plural, points
@@ -166,7 +167,7 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
         return _("ranking points from %(before)s to %(after)s, in version %(n)s", before=points(d.get("before")),
                  after=points(d.get("after")), n=d.get("revision"))
     if action == "publish":
-        ranked = plural(("%(num)s institution in the ranking.", "%(num)s institutions in the ranking."),
+        ranked = plural(Np_("%(num)s institution in the ranking.", "%(num)s institutions in the ranking."),
                         int(d.get("institutions") or 0))
         return " ".join(t for t in (ranked, _outstanding(d.get("outstanding"))) if t)
     if action == "edition_status":
@@ -177,8 +178,8 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
     if action == "edition_saved":
         channels = d.get("channels") or {}
         total = sum(float(v[1] or 0) for v in channels.values()) or 1.0
-        said = [plural(("%(channel)s: weight %(weight)s, at least %(num)s contact",
-                        "%(channel)s: weight %(weight)s, at least %(num)s contacts"), int(v[2] or 0),
+        said = [plural(Np_("%(channel)s: weight %(weight)s, at least %(num)s contact",
+                           "%(channel)s: weight %(weight)s, at least %(num)s contacts"), int(v[2] or 0),
                        channel=CHANNEL_LABELS.get(ch, ch), weight=percent(float(v[1] or 0) / total))
                 for ch, v in channels.items()]
         return "; ".join([_("licence threshold %(t)s", t=points(d.get("threshold"))), *said])
@@ -189,7 +190,7 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
         evidence = _("evidence shown to directors") if after[1] else _("evidence not shown to directors")
         return f"{appeals}; {evidence}"
     if action == "assignments_planned":
-        return plural(("%(num)s assignment", "%(num)s assignments"), int(d.get("count") or 0))
+        return plural(Np_("%(num)s assignment", "%(num)s assignments"), int(d.get("count") or 0))
     if action == "assignment_moved":
         before, after = found.users.get(d.get("before") or 0), found.users.get(d.get("after") or 0)
         return _("from %(before)s to %(after)s", before=_who(before), after=_who(after))

@@ -105,9 +105,10 @@ def _server_error(error: InternalServerError) -> Any:
         return _page(500)
     except Exception:  # even the layout failed (say the user could not be loaded): plain words
         _outcome, title, text = PAGES[500]
+        home = _("Home page")  # outside the f-string, where pybabel finds it
         body = (f'<!doctype html><html lang="{lang()}"><meta charset="utf-8"><meta name="viewport" '
                 f'content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
-                f'<h1>{escape(title)}</h1><p>{escape(text)}</p><p><a href="/">{escape(_("Home page"))}</a></p></html>')
+                f'<h1>{escape(title)}</h1><p>{escape(text)}</p><p><a href="/">{escape(home)}</a></p></html>')
         return body, 500, {"Content-Type": "text/html; charset=utf-8"}
 
 
