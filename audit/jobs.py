@@ -100,7 +100,11 @@ def _wake_at(huey: Huey, delay: float) -> None:
 def wake(app: Flask | None = None) -> None:
     """Ask a worker to deliver now. Never raises: the minute's sweep covers a wake-up that is lost."""
     try:
-        get(app).deliver_mail()  # type: ignore[attr-defined]
+        huey = get(app)
+        try:
+            huey.deliver_mail()  # type: ignore[attr-defined]
+        finally:
+            huey.storage.close()  # this thread's connection: mail-writing requests are few, a web thread idles long
     except Exception:  # the commit has happened; the sweep will pick the message up
         log.exception("could not enqueue a mail wake-up; the next sweep delivers it")
 

@@ -125,10 +125,10 @@ def envelope(message: MailMessage, sender: str) -> EmailMessage:
     mail["Date"] = format_datetime(message.created_at.replace(tzinfo=UTC))
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     mail["Message-ID"] = f"<{hashlib.sha256(message.key.encode()).hexdigest()[:32]}@{domain}>"
-    mail["Content-Language"] = message.language
     mail["Auto-Submitted"] = "auto-generated"  # no out-of-office replies to an address nobody reads
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
+    mail["Content-Language"] = message.language  # after the content, which clears Content-* headers
     return mail
 
 
