@@ -26,8 +26,12 @@ run: install
 	@echo
 	@echo "  Serving http://127.0.0.1:$(PORT)"
 	@echo "  Demo logins (password: demo): organiser@demo.test  auditor@demo.test  director@demo.test"
+	@echo "  Mail waits in the outbox (no SMTP_HOST): organiser console, Sent mail"
 	@echo
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@# The worker runs beside the web server and stops with it (Ctrl-C stops both).
+	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
+	PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 system-deps:
 	bash scripts/install-system-deps.sh

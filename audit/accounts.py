@@ -188,6 +188,17 @@ def reset_link(user: User, now: datetime | None = None) -> str:
     return invite(user, "reset", now)
 
 
+def forgotten_password(email: str, now: datetime | None = None) -> tuple[User, str] | None:
+    """A reset link for the active account with this e-mail, or None when there is no such account.
+
+    The caller answers the visitor the same either way: whether an address has an account is not
+    for a stranger to learn (an institution looking for our auditors)."""
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.active:
+        return None
+    return user, reset_link(user, now)
+
+
 def _close_links(user_id: int, now: datetime) -> None:
     """End every open link of the user now (they count as expired)."""
     db.session.execute(sa.update(Invitation).where(

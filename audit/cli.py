@@ -124,6 +124,26 @@ def verify_results(edition: int, revision_number: int | None) -> None:
         raise click.exceptions.Exit(1)
 
 
+@click.group("jobs", cls=AppGroup)
+def jobs_cli() -> None:
+    """The background worker: delivers the outbox's mail."""
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="worker threads")
+def jobs_worker(workers: int) -> None:
+    """Run a worker until stopped (Ctrl-C or SIGINT: after the running jobs; SIGTERM: at once)."""
+    import logging
+
+    from . import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("SMTP_HOST"):
+        click.echo("No SMTP_HOST: mail stays in the outbox (organisers read it under Sent mail).", err=True)
+    jobs.run_worker(app, workers)
+
+
 def init_app(app: Flask) -> None:
     from .backup import backup_cli
 
@@ -131,3 +151,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(results_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(jobs_cli)

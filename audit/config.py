@@ -10,6 +10,26 @@ TRUSTED_PROXIES       how many reverse proxies stand in front (their X-Forwarded
 SESSION_IDLE_MINUTES  a session unused this long ends; default 240
 SESSION_MAX_HOURS     a session ends this long after login whatever its use; default 12
 DISPLAY_TIMEZONE      the zone times are shown in (stored in UTC); default Europe/Warsaw, DST included
+
+Mail (docs/operations.md, "Mail"). With no SMTP_HOST, messages wait in the outbox and organisers
+read them under "Sent mail"; nothing is lost, they go out once a server is configured.
+PUBLIC_URL      the address people open the app at, e.g. https://audyt.example.org: links in mail
+                are made from it (a worker has no request to take the host from); required with SMTP_HOST
+SMTP_HOST       the mail server; default none (mail waits in the outbox)
+SMTP_PORT       default 587 (465 with SMTP_SECURITY=ssl)
+SMTP_SECURITY   "starttls" (default: upgrade the connection, refuse a server that cannot),
+                "ssl" (TLS from the first byte, port 465), or "none" (only for a relay on the same machine)
+SMTP_USER, SMTP_PASSWORD   login at the server, if it asks for one
+SMTP_TIMEOUT    seconds to wait for the server; default 30
+MAIL_FROM       the sender, e.g. "Audyt Zaufania <audyt@example.org>"; default Audyt Zaufania <noreply@localhost>
+MAIL_RETRY_SECONDS   the first wait before a failed message is tried again (doubling each time, at
+                     most an hour); default 60
+MAIL_MAX_ATTEMPTS    attempts before a message is marked failed; default 12 (about seven hours of an unreachable server)
+
+Background jobs (audit/jobs.py, huey):
+JOBS_URL        where huey keeps its queue: default the app's PostgreSQL database (tables huey_*),
+                or on SQLite a file instance/jobs.sqlite3 beside it
+JOBS_LEASE_SECONDS   a message claimed by a worker that died is taken again after this long; default 300
 """
 
 from __future__ import annotations
@@ -72,10 +92,41 @@ def display_timezone() -> str:
     return name
 
 
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def mail_settings(production: bool) -> dict[str, Any]:
+    """SMTP and outbox settings; refuses combinations that could only fail later, in a worker."""
+    security = _env("SMTP_SECURITY", "starttls").lower()
+    if security not in ("starttls", "ssl", "none"):
+        raise ConfigError(f"SMTP_SECURITY must be starttls, ssl or none, not {security!r}")
+    host, public_url = _env("SMTP_HOST"), _env("PUBLIC_URL").rstrip("/")
+    if host and not public_url:
+        raise ConfigError("PUBLIC_URL must be set with SMTP_HOST: links in mail are made from it")
+    if (public_url and not public_url.startswith(("https://", "http://"))) or (production and public_url.startswith("http://")):
+        raise ConfigError(f"PUBLIC_URL must be an https:// address, not {public_url!r}")
+    return {
+        "PUBLIC_URL": public_url or None,
+        "SMTP_HOST": host or None,
+        "SMTP_PORT": _whole_number("SMTP_PORT", 465 if security == "ssl" else 587),
+        "SMTP_SECURITY": security,
+        "SMTP_USER": _env("SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_TIMEOUT": _whole_number("SMTP_TIMEOUT", 30),
+        "MAIL_FROM": _env("MAIL_FROM", "Audyt Zaufania <noreply@localhost>"),
+        "MAIL_RETRY_SECONDS": _whole_number("MAIL_RETRY_SECONDS", 60),
+        "MAIL_MAX_ATTEMPTS": _whole_number("MAIL_MAX_ATTEMPTS", 12),
+        "JOBS_URL": _env("JOBS_URL") or None,
+        "JOBS_LEASE_SECONDS": _whole_number("JOBS_LEASE_SECONDS", 300),
+    }
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     production = os.environ.get("AUDIT_ENV", "development") == "production"
     zone = display_timezone()
     return {
+        **mail_settings(production),
         "AUDIT_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),

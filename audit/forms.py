@@ -28,6 +28,11 @@ from wtforms.widgets import HiddenInput, TextInput
 from .rubrics import CHANNELS
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+
+
 class LoginForm(FlaskForm):
     """No format check on the e-mail: a login only needs to match an account."""
 

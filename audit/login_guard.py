@@ -57,6 +57,9 @@ class Rule:
 PAIR = Rule(free=5, first_wait=timedelta(minutes=1), max_wait=timedelta(minutes=15))
 ACCOUNT = Rule(free=50, first_wait=timedelta(seconds=30), max_wait=timedelta(seconds=30), growth=1)
 ADDRESS = Rule(free=100, first_wait=timedelta(minutes=1), max_wait=timedelta(minutes=15))
+# "Forgot password": each request mails a link and ends the account's open ones, so fewer are free.
+RESET_ACCOUNT = Rule(free=3, first_wait=timedelta(minutes=15), max_wait=timedelta(hours=1))
+RESET_ADDRESS = Rule(free=20, first_wait=timedelta(minutes=1), max_wait=timedelta(minutes=15))
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,14 @@ class Attempt:
         if not known_device:
             keys |= {account: ACCOUNT, f"address:{address}"[:300]: ADDRESS}
         return cls(keys, account)
+
+    @classmethod
+    def reset(cls, email: str, address: str | None) -> Attempt:
+        """A "forgot password" request: 3 per account free, then one per 15 minutes growing to an hour;
+        20 per address over every account. Counted under keys of their own, apart from logins."""
+        email, address = email.strip().lower(), address or "?"
+        account = f"reset-account:{email}"[:300]
+        return cls({account: RESET_ACCOUNT, f"reset-address:{address}"[:300]: RESET_ADDRESS}, account)
 
 
 def _insert(dialect: str) -> type[sqlite.Insert] | type[postgresql.Insert]:

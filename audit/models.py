@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     """What others may see of an auditor: never the name."""
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="pl", server_default="pl")
+    """The language of the mail the person receives: the one they last chose in the app, Polish until then."""
 
     institutions: so.Mapped[list[Institution]] = so.relationship(secondary=director_institution, back_populates="directors")
 
@@ -500,3 +502,39 @@ class Setting(db.Model):
 
     key: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
     value: so.Mapped[str] = so.mapped_column(sa.Text)
+
+
+MAIL_STATUSES = ("waiting", "sending", "sent", "failed")
+
+
+class MailMessage(db.Model):
+    """One e-mail in the outbox, written in the same transaction as the event that causes it (audit.mail).
+
+    The row is the delivery job's input: a worker claims it, sends it and records the outcome
+    (audit.outbox). `key` names the event, so one event never makes two messages."""
+
+    __table_args__ = (sa.Index("ix_mail_message_due", "status", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    to_address: so.Mapped[str] = so.mapped_column(sa.String(254))
+    language: so.Mapped[str] = so.mapped_column(sa.String(5))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    html: so.Mapped[str] = so.mapped_column(sa.Text)
+    secret: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    """A one-time link's token in the body: blanked out of the stored copy once the message is sent or has failed."""
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="waiting")
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    claimed_at: so.Mapped[datetime | None]
+    claim: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    """Which worker's attempt holds the row while it is "sending"; a crashed worker's claim lapses."""
+    sent_at: so.Mapped[datetime | None]
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    """The SMTP server's answer (or why no server was reached) at the last failed attempt."""
+
+    user: so.Mapped[User | None] = so.relationship()

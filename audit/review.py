@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from . import journal, lifecycle, scoring
+from . import journal, lifecycle, mail, scoring
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -67,9 +67,10 @@ def return_to_auditor(contact: Contact, reviewer: User, seen_version: int, comme
         raise ReviewError(N_("Say what the auditor should correct."))
     _check(contact, seen_version, REVIEWABLE, Action.RETURN)
     contact.status, contact.reviewed_at, contact.review_comment = "returned", utcnow(), comment
-    journal.record("contact_returned", actor=reviewer, object_type="contact", object_id=contact.id,
-                   campaign_id=contact.campaign_id, reason=comment)
+    event = journal.record("contact_returned", actor=reviewer, object_type="contact", object_id=contact.id,
+                           campaign_id=contact.campaign_id, reason=comment)
     db.session.flush()
+    mail.contact_returned(contact, comment, event.id)  # in this transaction: no mail about a return rolled back
 
 
 class CorrectionIncomplete(ReviewError):

@@ -90,6 +90,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # huey's queue tables (audit/jobs.py) are made by huey itself, not by migrations
+            include_name=lambda name, type_, parents: not (type_ == "table" and (name or "").startswith("huey_")),
             **conf_args
         )
 

@@ -32,6 +32,7 @@ from audit.models import (
     ContactCopy,
     Evidence,
     Licence,
+    MailMessage,
     Scenario,
     User,
 )
@@ -69,6 +70,7 @@ ROUTES: dict[str, list[tuple[Rule, str, dict[str, str]]]] = {
     "static": [(PUBLIC, "GET", {"filename": "css/app.css"})],
     "auth.index": [(Rule({**dict.fromkeys(PRINCIPALS, "ok"), "anonymous": LOGIN}), "GET", {})],
     "auth.login": [(PUBLIC, "GET", {})],
+    "auth.forgot": [(PUBLIC, "GET", {})],
     "auth.logout": [(PUBLIC, "POST", {})],
     "auth.set_language": [(PUBLIC, "GET", {"code": "en"})],
     "invitations.accept": [(Rule(dict.fromkeys(PRINCIPALS, 404)), "GET", {"token": "not-a-real-token"})],
@@ -118,6 +120,7 @@ ORGANISER_ROUTES = {
     "organiser.fairness": {"campaign_id": "1"},
     "organiser.rubrics": {}, "organiser.rubric_new": {}, "organiser.rubric": {"rubric_hash": "{rubric}"},
     "organiser.rubric_compare": {"old": "{rubric}", "new": "{rubric}"}, "organiser.rubric_try": {"rubric_hash": "{rubric}"},
+    "organiser.mail": {}, "organiser.mail_message": {"message_id": "{mail}"}, "organiser.mail_again": {"message_id": "{mail}"},
 }
 
 
@@ -146,7 +149,9 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
         appeal = Appeal(campaign_id=PUBLISHED, contact_id=counted, institution_id=institution.id, director_id=d1.id,
                         reason="x")
         conflict = AuditorConflict(auditor_id=a2.id, city="Nigdzie", reason="x")
-        db.session.add_all([evidence, copy, appeal, conflict])
+        message = MailMessage(key="access", kind="contact_returned", user_id=a1.id, to_address=a1.email,
+                              language="pl", subject="s", text="t", html="<p>t</p>", status="failed")
+        db.session.add_all([evidence, copy, appeal, conflict, message])
         db.session.commit()
         values = {
             "assignment": contact.assignment_id, "contact": contact.id, "evidence": evidence.id, "copy": copy.id,
@@ -155,6 +160,7 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)), "a2": a2.id, "conflict": conflict.id,
             "rubric": db.session.scalar(sa.select(CampaignChannel.rubric_hash).filter_by(campaign_id=1)),
+            "mail": message.id,
         }
         assert values["licence"], "the demo director's institution holds a licence in the published edition"
         assert db.session.get(Assignment, values["assignment"]).auditor_id == a1.id

@@ -10,9 +10,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import accounts, login_guard, sessions
+from .. import accounts, login_guard, mail, sessions
 from ..extensions import db
-from ..forms import LoginForm
+from ..forms import ForgotPasswordForm, LoginForm
 from ..models import User
 from ..security import session_lifetimes
 
@@ -101,8 +101,27 @@ def logout() -> Response:
     return response
 
 
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot() -> Response | str:
+    """Mail a password reset link; the same answer whether or not the address has an account, or is throttled."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/forgot.html", form=form)
+    if login_guard.admit(login_guard.Attempt.reset(form.email.data, request.remote_addr)) is None:
+        found = accounts.forgotten_password(form.email.data)
+        if found is not None:
+            mail.one_time_link(*found, "reset")
+        db.session.commit()
+    flash(_("If an account uses this address, a link to set a new password is on its way there. "
+            "It works once, for two hours."), "info")
+    return redirect(url_for("auth.login"))
+
+
 @bp.get("/lang/<code>")
 def set_language(code: str) -> Response:
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        if current_user.is_authenticated:  # the language of the mail they receive, too
+            current_user.language = code
+            db.session.commit()
     return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))

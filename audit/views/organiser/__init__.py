@@ -5,6 +5,7 @@ planning     scenarios, assignments, the progress board
 review       the review queue: accept, return, correct with a reason
 institutions institutions, and their import from Excel
 people       auditors, directors, organisers; invitations; auditors' conflicts
+mail         sent mail: the outbox, its delivery, a failed message sent again
 exports      the edition's Excel workbook and raw answers
 fairness     auditor agreement and calibration, leave-one-auditor-out, rank intervals
 """
@@ -31,4 +32,4 @@ def why_not(edition: lifecycle.Staged, action: str) -> str:
     why = lifecycle.why_not(edition, action)
     return gettext(why) if why else ""
 
-from . import editions, exports, fairness, institutions, people, planning, review, rubrics  # noqa: E402, F401 - registers the routes
+from . import editions, exports, fairness, institutions, mail, people, planning, review, rubrics  # noqa: E402, F401 - registers the routes

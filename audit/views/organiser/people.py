@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
-from ... import accounts
+from ... import accounts, mail
 from ...errors import describe
 from ...extensions import db
 from ...models import ROLES, AuditorConflict, Institution, Invitation, User, utcnow
@@ -102,6 +102,7 @@ def person_new(role: str) -> Response | str:
             user = accounts.create_user(role, form.name.data, form.email.data, _field(form, "pseudonym"),
                                         _field(form, "institutions") or ())
             token = accounts.invite(user)
+            mail.one_time_link(user, token, "invite")
         except accounts.AccountError as error:
             db.session.rollback()
             flash(describe(error), "error")
@@ -192,6 +193,7 @@ def person_link(user_id: int) -> Response | str:
         return redirect(url_for("organiser.person", user_id=user.id))
     purpose = "reset" if user.password_hash else "invite"  # decided here, not by the button that was sent
     token = accounts.invite(user, purpose)  # a deactivated account is refused by views/errors.py
+    mail.one_time_link(user, token, purpose)
     db.session.commit()
     return _person_page(user, link=_link_url(token, purpose))
 

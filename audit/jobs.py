@@ -1,0 +1,136 @@
+"""Background work with huey: the worker process, its queue, and waking it when mail is written.
+
+The outbox (audit.outbox) is the durable record of what must be done: a `MailMessage` row,
+committed with its event. huey runs the work: a worker process (`flask --app audit jobs worker`)
+with worker threads, a scheduler for delayed and periodic tasks, and signal handling for a clean
+stop. Its queue holds only wake-ups, never the data, so a lost wake-up costs a delay, not a message:
+
+- **after commit**: a transaction that wrote mail enqueues `deliver_mail` once it has committed
+  (a SQLAlchemy `after_commit` hook). A rolled-back transaction wrote no row and wakes nobody.
+- **when a retry falls due**: a run that leaves messages waiting schedules the next wake-up for
+  the moment the first of them is due (a delayed huey task, kept in huey's storage across restarts).
+- **every minute**: the periodic `sweep_mail` delivers whatever is due, whatever was lost
+  (a web process killed between its commit and its enqueue, a worker killed mid-message).
+- **at start**: a worker wakes itself once, to take up what was due while it was stopped.
+
+Where huey keeps its queue (JOBS_URL): on PostgreSQL the app's own database (huey's `huey_*`
+tables, read with `FOR UPDATE SKIP LOCKED`: several workers on several machines share it); on SQLite
+a file `jobs.sqlite3` in the instance folder. Several workers never deliver one message twice:
+each message is claimed in the app's database (audit.outbox).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+from huey import Huey, PostgresHuey, SqliteHuey, crontab
+
+from . import outbox
+from .mail import QUEUED
+from .models import utcnow
+
+log = logging.getLogger(__name__)
+NEXT_WAKEUP = "mail-next-wakeup"  # huey's key-value store: when the next delayed wake-up is due (epoch s)
+
+
+def queue_location(app: Flask) -> tuple[str, str]:
+    """("postgresql", dsn) or ("sqlite", file) for huey's queue."""
+    url = app.config.get("JOBS_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return "postgresql", parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    if app.config.get("JOBS_URL") and parsed.database:
+        return "sqlite", parsed.database
+    return "sqlite", str(Path(app.instance_path) / "jobs.sqlite3")
+
+
+def make_huey(app: Flask) -> Huey:
+    """The app's huey, with its tasks; made on first use (create_app opens nothing)."""
+    kind, where = queue_location(app)
+    huey: Huey = (PostgresHuey("audit", dsn=where, results=False) if kind == "postgresql"
+                  else SqliteHuey("audit", filename=where, results=False))
+
+    @huey.task(name="deliver_mail")
+    def deliver_mail() -> None:
+        with app.app_context():
+            _deliver(huey)
+
+    @huey.periodic_task(crontab(), name="sweep_mail")
+    def sweep_mail() -> None:
+        with app.app_context():
+            _deliver(huey)
+
+    huey.deliver_mail = deliver_mail  # type: ignore[attr-defined]
+    return huey
+
+
+def get(app: Flask | None = None) -> Huey:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if "huey" not in app.extensions:
+        app.extensions["huey"] = make_huey(app)
+    return app.extensions["huey"]  # type: ignore[no-any-return]
+
+
+def _deliver(huey: Huey) -> None:
+    run = outbox.deliver_due()
+    if run.sent or run.failed or run.retrying:
+        log.info("mail: %s sent, %s failed, %s to retry", run.sent, run.failed, run.retrying)
+    if run.next_due is not None:
+        _wake_at(huey, max((run.next_due - utcnow()).total_seconds(), 0.0) + 0.1)
+
+
+def _wake_at(huey: Huey, delay: float) -> None:
+    """Schedule a wake-up in `delay` seconds unless one is already scheduled no later: runs that
+    overlap schedule one wake-up, not one each (the duplicates that slip through die out, since a
+    wake-up that finds a later one scheduled schedules none)."""
+    due = time.time() + delay
+    scheduled = huey.get(NEXT_WAKEUP, peek=True)
+    if scheduled is not None and time.time() < float(scheduled) <= due + 0.5:
+        return
+    huey.put(NEXT_WAKEUP, due)
+    huey.deliver_mail.schedule(delay=delay)  # type: ignore[attr-defined]
+
+
+def wake(app: Flask | None = None) -> None:
+    """Ask a worker to deliver now. Never raises: the minute's sweep covers a wake-up that is lost."""
+    try:
+        huey = get(app)
+        try:
+            huey.deliver_mail()  # type: ignore[attr-defined]
+        finally:
+            huey.storage.close()  # this thread's connection: mail-writing requests are few, a web thread idles long
+    except Exception:  # the commit has happened; the sweep will pick the message up
+        log.exception("could not enqueue a mail wake-up; the next sweep delivers it")
+
+
+def _after_commit(session: so.Session) -> None:
+    if session.info.pop(QUEUED, False):
+        wake()
+
+
+def init_app(app: Flask) -> None:
+    """Listen for commits that wrote mail (once per process: the hook is on every Session)."""
+    if not sa.event.contains(so.Session, "after_commit", _after_commit):
+        sa.event.listen(so.Session, "after_commit", _after_commit)
+        sa.event.listen(so.Session, "after_soft_rollback", _after_rollback)
+
+
+def _after_rollback(session: so.Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: what it wrote is gone
+        session.info.pop(QUEUED, None)
+
+
+def run_worker(app: Flask, workers: int = 2) -> None:
+    """Run a huey consumer until SIGINT (finishes running tasks) or SIGTERM (stops at once)."""
+    huey = get(app)
+    huey.deliver_mail()  # type: ignore[attr-defined]  # take up what fell due while no worker ran
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, scheduler_interval=1,
+                                    check_worker_health=True)
+    consumer.run()
+
