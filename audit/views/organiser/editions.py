@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, lifecycle, publication, readiness, services
+from ... import editions, journal, lifecycle, paging, publication, readiness, services
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
@@ -263,8 +263,11 @@ def revision(campaign_id: int, number: int) -> str:
     if rev is None:
         abort(404)
     author = db.session.get(User, rev.published_by_id) if rev.published_by_id else None
-    return render_template("organiser/revision.html", campaign=campaign, revision=rev,
-                           revisions=publication.revisions_of(campaign_id), revision_author=author.name if author else None)
+    where = paging.result_filter(request.args)
+    return render_template("organiser/revision.html", campaign=campaign, revision=rev, where=where,
+                           regions=paging.regions(), revisions=publication.revisions_of(campaign_id),
+                           found=publication.revision_page(rev.id, where, request.args.get("page", type=int)),
+                           revision_author=author.name if author else None)
 
 
 @bp.get("/campaigns/<int:campaign_id>/log")
