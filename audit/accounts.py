@@ -17,12 +17,14 @@ from datetime import datetime, timedelta
 from functools import cache
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import sessions
 from .errors import N_, RuleError
 from .extensions import db
 from .models import ROLES, Assignment, AuditorConflict, Campaign, Contact, Institution, Invitation, User, utcnow
+from .paging import Page, paginate
 
 LIFETIMES = {"invite": timedelta(days=7), "reset": timedelta(hours=2)}
 MIN_PASSWORD_LENGTH = 12
@@ -308,3 +310,22 @@ def conflicts_by_auditor() -> dict[int, tuple[frozenset[int], frozenset[str]]]:
         if city:
             towns[auditor_id].add(city.strip().lower())
     return {a: (frozenset(ids[a]), frozenset(towns[a])) for a in sorted(auditors)}
+
+
+def people_page(role: str, search: str, number: int | None) -> Page[User]:
+    """People with one role, active first, one page at a time; a director with the institutions they direct.
+
+    `search` looks in the name, the e-mail and the pseudonym, case folded in Python (as the institutions
+    page does: SQLite folds ASCII letters only) over one light query of those columns.
+    """
+    query = sa.select(User).where(User.role == role)
+    if search:
+        needle = search.casefold()
+        query = query.where(User.id.in_([
+            i for i, *texts in db.session.execute(sa.select(User.id, User.name, User.email, User.pseudonym)
+                                                  .where(User.role == role))
+            if any(needle in (text or "").casefold() for text in texts)]))
+    if role == "director":
+        query = query.options(so.selectinload(User.institutions))
+    return paginate(query.order_by(User.active.desc(), User.pseudonym if role == "auditor" else User.name,
+                                   User.name, User.id), number)

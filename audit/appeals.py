@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from . import journal, lifecycle, publication
 from .errors import N_, RuleError
@@ -82,4 +83,5 @@ def resolve(appeal: Appeal, organiser: User, upheld: bool, resolution: str) -> N
 def appeals_of(campaign_id: int) -> list[Appeal]:
     """An edition's appeals, open ones first, oldest first."""
     return list(db.session.scalars(sa.select(Appeal).filter_by(campaign_id=campaign_id)
+                                   .options(so.joinedload(Appeal.institution), so.joinedload(Appeal.contact))
                                    .order_by(Appeal.status != "open", Appeal.created_at, Appeal.id)))

@@ -21,6 +21,7 @@ from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
 from .models import Assignment, Campaign, Contact, Institution, Scenario, User
+from .paging import Page, institution_matches, paginate
 
 # --- the pure planner ----------------------------------------------------------------------
 
@@ -225,37 +226,77 @@ class Cell:
         return sum(self.counts.values())
 
 
+@dataclass(frozen=True)
+class BoardFilter:
+    """Which institutions the board lists: category, region, name or town, and one state (or "late")."""
+
+    category: str | None = None
+    region: str | None = None
+    search: str = ""
+    state: str | None = None
+    """One of PROGRESS_STATES: institutions with an assignment in it; "late": with a late one."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.category or self.region or self.search or self.state)
+
+
 @dataclass
 class Board:
     channels: list[str]
     rows: list[tuple[Institution, dict[str, Cell]]]
+    """This page's institutions, by name."""
     totals: Counter[str]
+    """Assignments by state over every institution the filter keeps (not only this page's)."""
     late: int
+    page: Page[Institution] | None = None
 
 
-def progress(campaign: Campaign, today: date | None = None) -> Board:
+def progress(campaign: Campaign, today: date | None = None, where: BoardFilter = BoardFilter(),
+             page: int | None = None) -> Board:
     """Institutions × channels: assignments by state of their contact, and those past due.
 
     A contact is late when its window has closed and it has not been submitted (or was returned).
+    The totals are one SQL aggregate over the whole filtered set; the cells are counted for the
+    institutions of one page only.
     """
     today = today or date.today()
-    rows = db.session.execute(
-        sa.select(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end,
-                  sa.func.count())
-        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
-        .where(Assignment.campaign_id == campaign.id)
-        .group_by(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end))
-    cells: dict[int, dict[str, Cell]] = defaultdict(dict)
+    state = sa.func.coalesce(Contact.status, "planned")
+    is_late = sa.and_(Assignment.due_end < today, state.in_(("planned", "draft", "returned")))
+    planned = (sa.select(Assignment.institution_id).outerjoin(Contact, Contact.assignment_id == Assignment.id)
+               .where(Assignment.campaign_id == campaign.id))
+    if where.state == "late":
+        planned = planned.where(is_late)
+    elif where.state in PROGRESS_STATES:
+        planned = planned.where(state == where.state)
+    listed = sa.select(Institution).where(Institution.id.in_(planned))
+    if where.category:
+        listed = listed.where(Institution.category == where.category)
+    if where.region:
+        listed = listed.where(Institution.region == where.region)
+    if where.search:
+        listed = listed.where(institution_matches(where.search))
+    kept = listed.with_only_columns(Institution.id)
     totals: Counter[str] = Counter()
     late = 0
-    for institution_id, channel, status, due_end, count in rows:
-        state = status or "planned"
+    each = (sa.select(state.label("state"), is_late.label("late")).select_from(Assignment)
+            .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+            .where(Assignment.campaign_id == campaign.id, Assignment.institution_id.in_(kept)).subquery())
+    for status, overdue, count in db.session.execute(  # grouped outside: PostgreSQL would not match bound values
+            sa.select(each.c.state, each.c.late, sa.func.count()).group_by(each.c.state, each.c.late)):
+        totals[status] += count
+        late += count if overdue else 0
+    shown = paginate(listed.order_by(Institution.name, Institution.id), page)
+    cells: dict[int, dict[str, Cell]] = defaultdict(dict)
+    for institution_id, channel, status, due_end, count in db.session.execute(
+            sa.select(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end,
+                      sa.func.count())
+            .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+            .where(Assignment.campaign_id == campaign.id, Assignment.institution_id.in_([i.id for i in shown.items]))
+            .group_by(Assignment.institution_id, Assignment.channel, Contact.status, Assignment.due_end)):
         cell = cells[institution_id].setdefault(channel, Cell())
-        cell.counts[state] += count
-        totals[state] += count
-        if due_end is not None and due_end < today and state in ("planned", "draft", "returned"):
+        cell.counts[status or "planned"] += count
+        if due_end is not None and due_end < today and (status or "planned") in ("planned", "draft", "returned"):
             cell.late += count
-            late += count
-    institutions = db.session.scalars(sa.select(Institution).where(Institution.id.in_(cells))
-                                      .order_by(Institution.name)).all()
-    return Board([ch.channel for ch in campaign.channels], [(i, cells[i.id]) for i in institutions], totals, late)
+    return Board([ch.channel for ch in campaign.channels], [(i, cells[i.id]) for i in shown.items], totals, late,
+                 shown)

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from . import journal, lifecycle, scoring, services, standings
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
 from .models import Campaign, Licence, LicenceOverride, Revision, RevisionStanding, User, utcnow
+from .paging import Page, ResultFilter, paginate
 
 LICENCE_VALIDITY = timedelta(days=365)
 """A licence holds for a year from its grant: until the next edition's results."""
@@ -83,6 +85,30 @@ def latest_revision(campaign_id: int) -> Revision | None:
 
 def revision_of(campaign_id: int, number: int) -> Revision | None:
     return db.session.scalar(sa.select(Revision).filter_by(campaign_id=campaign_id, number=number))
+
+
+@dataclass(frozen=True)
+class RevisionPage:
+    rows: Page[RevisionStanding]
+    """One page of the filtered standings, in ranking order, each with its institution."""
+    licensed: int
+    """Licensed institutions in the whole filtered set."""
+
+
+def revision_page(revision_id: int, where: ResultFilter, number: int | None) -> RevisionPage:
+    """A published revision's standings, filtered, one page at a time; its figures counted in SQL."""
+    query = sa.select(RevisionStanding).where(RevisionStanding.revision_id == revision_id)
+    if where.category:
+        query = query.where(RevisionStanding.category == where.category)
+    if where.licensed is not None:
+        query = query.where(RevisionStanding.licensed == where.licensed)
+    if (allowed := where.institutions()) is not None:
+        query = query.where(RevisionStanding.institution_id.in_(allowed))
+    licensed = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.where(RevisionStanding.licensed == sa.true()).subquery())) or 0
+    rows = paginate(query.options(so.joinedload(RevisionStanding.institution)).order_by(RevisionStanding.position),
+                    number)
+    return RevisionPage(rows, licensed)
 
 
 def counted_contacts(campaign_id: int, institution_id: int) -> set[int]:

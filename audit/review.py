@@ -9,14 +9,18 @@ flush(); the view commits, and a StaleDataError at commit means the same race, l
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from . import journal, lifecycle, mail, scoring
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
-from .models import AnswerCorrection, Campaign, Contact, User, utcnow
+from .models import AnswerCorrection, Campaign, Contact, Institution, User, utcnow
+from .paging import Page, institution_matches, paginate
 from .rubrics import Criterion, Rubric
 from .services import record_answers, rubric_by_hash, stored_value
 
@@ -45,11 +49,49 @@ def _check(contact: Contact, seen_version: int, allowed: tuple[str, ...], action
         raise ReviewConflict(N_("This contact is no longer waiting for review."))
 
 
-def review_queue(campaign_id: int) -> list[Contact]:
-    """Submitted contacts of an edition, the longest waiting first."""
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which waiting contacts to list: one channel, one auditor, an institution's name or town."""
+
+    channel: str | None = None
+    auditor_id: int | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    contacts: Page[Contact]
+    oldest: datetime | None
+    """When the longest waiting contact of the filtered set was submitted."""
+
+
+def _queue(campaign_id: int, where: QueueFilter) -> sa.Select[tuple[Contact]]:
+    query = sa.select(Contact).where(Contact.campaign_id == campaign_id, Contact.status == "submitted")
+    if where.channel:
+        query = query.where(Contact.channel == where.channel)
+    if where.auditor_id:
+        query = query.where(Contact.auditor_id == where.auditor_id)
+    if where.search.strip():
+        query = query.where(Contact.institution_id.in_(
+            sa.select(Institution.id).where(institution_matches(where.search))))
+    return query
+
+
+def review_queue(campaign_id: int, where: QueueFilter = QueueFilter(), limit: int | None = None) -> list[Contact]:
+    """Submitted contacts of an edition, the longest waiting first (with their institution and auditor)."""
     return list(db.session.scalars(
-        sa.select(Contact).where(Contact.campaign_id == campaign_id, Contact.status == "submitted")
-        .order_by(Contact.submitted_at, Contact.id)))
+        _queue(campaign_id, where).options(so.joinedload(Contact.institution), so.joinedload(Contact.auditor))
+        .order_by(Contact.submitted_at, Contact.id).limit(limit)))
+
+
+def review_queue_page(campaign_id: int, where: QueueFilter, number: int | None) -> QueuePage:
+    """One page of the queue; the count and the oldest submission over the whole filtered set, in SQL."""
+    query = _queue(campaign_id, where)
+    waiting = query.subquery()
+    oldest = db.session.scalar(sa.select(sa.func.min(waiting.c.submitted_at)))
+    page = paginate(query.options(so.joinedload(Contact.institution), so.joinedload(Contact.auditor))
+                    .order_by(Contact.submitted_at, Contact.id), number)
+    return QueuePage(page, oldest)
 
 
 def accept(contact: Contact, reviewer: User, seen_version: int) -> None:

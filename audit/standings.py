@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from . import scoring, services
 from .extensions import db
 from .models import Campaign, LicenceOverride, Revision, RevisionStanding
+from .paging import ResultFilter
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,15 @@ class EditionResult:
 
     def by_institution(self) -> dict[int, InstitutionResult]:
         return {r.institution_id: r for r in self.institutions}
+
+
+def filtered(result: EditionResult, where: ResultFilter) -> list[InstitutionResult]:
+    """The institutions of a result the filter keeps, in ranking order (region and name asked of SQL)."""
+    allowed = where.institutions()
+    keep = None if allowed is None else set(db.session.scalars(allowed))
+    return [r for r in result.institutions
+            if where.category in (None, r.category) and where.licensed in (None, r.licensed)
+            and (keep is None or r.institution_id in keep)]
 
 
 # --- building ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ fairness     auditor agreement and calibration, leave-one-auditor-out, rank inte
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request, url_for
 from flask_babel import gettext
 
 from ... import lifecycle
@@ -31,5 +31,12 @@ def why_not(edition: lifecycle.Staged, action: str) -> str:
     """Why the life cycle refuses the action now, in the reader's language ("" if it allows it)."""
     why = lifecycle.why_not(edition, action)
     return gettext(why) if why else ""
+
+@bp.app_template_global()
+def page_url(number: int) -> str:
+    """This page's URL, with its filters kept, at another page of its list (audit/paging.py)."""
+    args = {**request.args.to_dict(), "page": number}
+    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+
 
 from . import editions, exports, fairness, institutions, mail, people, planning, review, rubrics  # noqa: E402, F401 - registers the routes

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, journal_text, lifecycle, publication, readiness, rubric_library, services
+from ... import editions, journal, journal_text, lifecycle, paging, publication, readiness, rubric_library, services
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
@@ -163,20 +163,21 @@ def director_access(campaign_id: int) -> Response:
 def ranking(campaign_id: int) -> str:
     """The live result (what the next revision would publish), saying how it stands against the published one."""
     campaign = db.get_or_404(Campaign, campaign_id)
-    category = request.args.get("category") or None
+    where = paging.result_filter(request.args)
     scored = services.score_edition(campaign_id)
     uncertainty = uncertainty_of(scored)  # bootstrap intervals: audit/fairness.py
     result = edition_results.from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign_id))
-    rows = [r for r in result.institutions if category in (None, r.category)]
+    found = paging.of_list(edition_results.filtered(result, where), request.args.get("page", type=int))
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
-        Institution.id.in_([r.institution_id for r in rows])))}
+        Institution.id.in_([r.institution_id for r in found.items])))}
     latest = publication.latest_revision(campaign_id)
     published = edition_results.published(latest) if latest is not None else None
+    before = published.by_institution() if published is not None else {}
     changed = 0 if published is None else sum(
-        1 for r in result.institutions if edition_results.differs(published.of(r.institution_id), r))
-    return render_template("organiser/ranking.html", campaign=campaign, rows=rows, result=result,
-                           institutions=names, category=category, uncertainty=uncertainty, latest=latest,
-                           changed=changed)
+        1 for r in result.institutions if edition_results.differs(before.get(r.institution_id), r))
+    return render_template("organiser/ranking.html", campaign=campaign, found=found, result=result,
+                           institutions=names, where=where, regions=paging.regions(), uncertainty=uncertainty,
+                           latest=latest, changed=changed)
 
 
 @bp.get("/campaigns/<int:campaign_id>/institutions/<int:institution_id>")
@@ -266,8 +267,11 @@ def revision(campaign_id: int, number: int) -> str:
     if rev is None:
         abort(404)
     author = db.session.get(User, rev.published_by_id) if rev.published_by_id else None
-    return render_template("organiser/revision.html", campaign=campaign, revision=rev,
-                           revisions=publication.revisions_of(campaign_id), revision_author=author.name if author else None)
+    where = paging.result_filter(request.args)
+    return render_template("organiser/revision.html", campaign=campaign, revision=rev, where=where,
+                           regions=paging.regions(), revisions=publication.revisions_of(campaign_id),
+                           found=publication.revision_page(rev.id, where, request.args.get("page", type=int)),
+                           revision_author=author.name if author else None)
 
 
 @bp.get("/campaigns/<int:campaign_id>/log")

@@ -20,6 +20,7 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ... import institution_import as importer
+from ... import paging
 from ...errors import describe
 from ...extensions import db
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
@@ -145,19 +146,14 @@ def institutions() -> str:
         query = query.where(Institution.category == category)
     if region:
         query = query.where(Institution.region == region)
-    found = list(db.session.scalars(query))
-    if q:  # in Python: case-insensitive for Polish letters on SQLite too
-        needle = importer.normalise(q)
-        found = [i for i in found if needle in importer.normalise(i.name) or needle in importer.normalise(i.city)]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pages = max((len(found) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(page, pages)
+    if q:  # folded in Python: case-insensitive for Polish letters on SQLite too
+        query = query.where(paging.institution_matches(q))
+    found = paging.paginate(query, request.args.get("page", 1, type=int), size=PAGE_SIZE)
     regions = db.session.scalars(sa.select(Institution.region).distinct().order_by(Institution.region)).all()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Institution))
     return render_template(
-        "organiser/institutions.html", institutions=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-        count=len(found), total=total, page=page, pages=pages, q=q, category=category, region=region,
-        regions=regions)
+        "organiser/institutions.html", institutions=found.items, found=found, count=found.total, total=total,
+        q=q, category=category, region=region, regions=regions)
 
 
 @bp.route("/institutions/new", methods=["GET", "POST"])

@@ -75,13 +75,13 @@ def people() -> str:
     role = request.args.get("role", "auditor")
     if role not in ROLES:
         role = "auditor"
+    search = (request.args.get("q") or "").strip()
     counts = dict(db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all())
-    users = db.session.scalars(sa.select(User).where(User.role == role).order_by(
-        User.active.desc(), User.pseudonym if role == "auditor" else User.name, User.name)).all()
-    pending = _with_open_link([u.id for u in users])
+    found = accounts.people_page(role, search, request.args.get("page", type=int))
+    pending = _with_open_link([u.id for u in found.items])
     conflicts = dict(db.session.execute(sa.select(AuditorConflict.auditor_id, sa.func.count())
                                         .group_by(AuditorConflict.auditor_id)).all()) if role == "auditor" else {}
-    return render_template("organiser/people.html", role=role, users=users, counts=counts, pending=pending,
+    return render_template("organiser/people.html", role=role, found=found, q=search, counts=counts, pending=pending,
                            conflicts=conflicts, roles=("auditor", "director", "organiser"), role_labels=ROLE_LABELS)
 
 

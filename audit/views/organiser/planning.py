@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import lifecycle, planning
+from ... import lifecycle, paging, planning
 from ...extensions import db
 from ...forms import ActionForm, MoveForm, PlanForm, ScenarioForm
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
@@ -142,5 +142,10 @@ def move_assignment(assignment_id: int) -> Response:
 @role_required("organiser")
 def progress(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("organiser/progress.html", campaign=campaign, board=planning.progress(campaign),
+    where = paging.result_filter(request.args)
+    state = request.args.get("state")
+    board_filter = planning.BoardFilter(where.category, where.region, where.search,
+                                        state if state in (*planning.PROGRESS_STATES, "late") else None)
+    return render_template("organiser/progress.html", campaign=campaign, where=board_filter, regions=paging.regions(),
+                           board=planning.progress(campaign, where=board_filter, page=request.args.get("page", type=int)),
                            states=planning.PROGRESS_STATES)

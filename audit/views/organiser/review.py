@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ... import appeals as appeals_
 from ... import journal, journal_text, review, services
 from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
-from ...models import Appeal, Campaign, Contact
+from ...models import Appeal, Campaign, Contact, User
 from ...security import role_required
 from . import bp
 
@@ -23,8 +24,11 @@ from . import bp
 @role_required("organiser")
 def review_queue(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("organiser/review_queue.html", campaign=campaign,
-                           contacts=review.review_queue(campaign_id))
+    where = review.QueueFilter(request.args.get("channel") or None, request.args.get("auditor", type=int),
+                               (request.args.get("q") or "").strip())
+    auditors = db.session.scalars(sa.select(User).where(User.role == "auditor").order_by(User.pseudonym)).all()
+    return render_template("organiser/review_queue.html", campaign=campaign, where=where, auditors=auditors,
+                           queue=review.review_queue_page(campaign_id, where, request.args.get("page", type=int)))
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -77,7 +81,7 @@ def _act(contact_id: int, action: str) -> Response:
     flash(messages[action], "success")
     if action == "correct":
         return redirect(url_for("organiser.contact", contact_id=contact_id))
-    nxt = review.review_queue(item.campaign_id)
+    nxt = review.review_queue(item.campaign_id, limit=1)
     return redirect(url_for("organiser.contact", contact_id=nxt[0].id) if nxt
                     else url_for("organiser.review_queue", campaign_id=item.campaign_id))
 
