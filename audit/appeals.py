@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import journal, lifecycle, publication
+from . import journal, lifecycle, mail, publication
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -75,9 +75,11 @@ def resolve(appeal: Appeal, organiser: User, upheld: bool, resolution: str) -> N
         raise AppealError(N_("This appeal was already decided."))
     appeal.status = "upheld" if upheld else "rejected"
     appeal.resolution, appeal.resolved_by_id, appeal.resolved_at = resolution, organiser.id, utcnow()
-    journal.record("appeal_" + appeal.status, actor=organiser, object_type="contact", object_id=appeal.contact_id,
-                   campaign_id=appeal.campaign_id, reason=resolution, appeal=appeal.id)
+    event = journal.record("appeal_" + appeal.status, actor=organiser, object_type="contact",
+                           object_id=appeal.contact_id, campaign_id=appeal.campaign_id, reason=resolution,
+                           appeal=appeal.id)
     db.session.flush()
+    mail.appeal_decided(appeal, event.id)  # in this transaction: no mail about a decision rolled back
 
 
 def appeals_of(campaign_id: int) -> list[Appeal]:

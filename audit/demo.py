@@ -14,11 +14,22 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from . import publication, services
+from . import mail, publication, services
 from .demo_calibration import add_calibration
 from .extensions import db
 from .facts import measures
-from .models import Assignment, Campaign, CampaignChannel, Contact, Institution, Licence, Scenario, Setting, User
+from .models import (
+    Assignment,
+    Campaign,
+    CampaignChannel,
+    Contact,
+    Institution,
+    Licence,
+    MailMessage,
+    Scenario,
+    Setting,
+    User,
+)
 from .rubrics import Criterion, Rubric
 from .scoring import NOT_APPLICABLE, AnswerValue
 
@@ -128,6 +139,9 @@ def load_demo() -> str:
         contacts += _fieldwork(rng, past, institutions, auditors, rubrics,
                                {i: q + drift for i, q in qualities.items()}, MIN_CONTACTS, (("accepted", 1),))
         _publish_in_the_past(past, organiser, days_ago=365 * years_ago - 25)
+    # The demo's past is history, not news: its publications mailed nobody, so the outbox starts empty.
+    db.session.execute(sa.delete(MailMessage))
+    db.session.info.pop(mail.QUEUED, None)
     db.session.add(Setting(key="demo", value="1"))
     db.session.commit()
     return (f"demo contest loaded: {len(institutions)} institutions, {contacts} contacts, "

@@ -25,7 +25,18 @@ from flask_babel import gettext as _
 
 from .accounts import LIFETIMES, token_hash
 from .extensions import db
-from .models import Contact, MailMessage, User
+from .i18n import points
+from .models import (
+    Appeal,
+    Campaign,
+    Contact,
+    Institution,
+    MailMessage,
+    Revision,
+    RevisionStanding,
+    User,
+    director_institution,
+)
 
 PRODUCT = "Audyt Zaufania"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # `make run`; PUBLIC_URL is required once mail is really sent
@@ -115,3 +126,59 @@ def contact_returned(contact: Contact, comment: str, event_id: int) -> MailMessa
             _("Open the contact"), link, quote=comment)
 
     return _queue(auditor, "contact_returned", f"contact_returned:{event_id}", compose)
+
+
+# To a director the rule of docs/security.md holds: what the scorecard shows, nothing more. No
+# auditor's name or pseudonym, no contact's number or scenario, nothing of fieldwork in progress.
+
+
+def appeal_decided(appeal: Appeal, event_id: int) -> MailMessage:
+    """To the director who contested a contact: the organiser's decision and its reason."""
+    director, campaign = db.session.get(User, appeal.director_id), db.session.get(Campaign, appeal.campaign_id)
+    institution = appeal.institution
+    assert director is not None and campaign is not None
+    link = absolute_url("director.scorecard_page", campaign_id=campaign.id, institution_id=institution.id)
+
+    def compose() -> Letter:
+        decided = (_("Your appeal about a contact with %(institution)s in %(edition)s was upheld. The result "
+                     "changes only with the next published version of the ranking.",
+                     institution=institution.name, edition=campaign.name) if appeal.status == "upheld" else
+                   _("Your appeal about a contact with %(institution)s in %(edition)s was rejected.",
+                     institution=institution.name, edition=campaign.name))
+        return Letter(_("Your appeal has been decided"), _("Hello %(name)s,", name=director.name),
+                      (decided, _("The organiser's reason:")), _("Open the scorecard"), link,
+                      quote=appeal.resolution or "")
+
+    return _queue(director, "appeal_decided", f"appeal_decided:{event_id}", compose)
+
+
+def results_published(revision: Revision, event_id: int) -> list[MailMessage]:
+    """To every director of an institution the revision ranks: its result is out, with a link to it."""
+    campaign = db.session.get(Campaign, revision.campaign_id)
+    assert campaign is not None
+    rows = {row.institution_id: row for row in revision.standings}
+    pairs = db.session.execute(
+        sa.select(User, Institution).join(director_institution, director_institution.c.user_id == User.id)
+        .join(Institution, Institution.id == director_institution.c.institution_id)
+        .where(Institution.id.in_(rows), User.active.is_(True), User.role == "director")
+        .order_by(User.id, Institution.id)).all()
+    messages = []
+    for director, institution in pairs:
+        row = rows[institution.id]
+        link = absolute_url("director.scorecard_page", campaign_id=campaign.id, institution_id=institution.id)
+
+        def compose(row: RevisionStanding = row, institution: Institution = institution,
+                    director: User = director, link: str = link) -> Letter:
+            outcome = (_("It holds the quality licence.") if row.licensed else _("It did not earn the licence."))
+            said = (_("%(institution)s: %(points)s points.", institution=institution.name, points=points(row.points))
+                    if row.points is not None else _("%(institution)s has no result in this version.",
+                                                     institution=institution.name))
+            return Letter(_("The results of %(edition)s are published", edition=campaign.name),
+                          _("Hello %(name)s,", name=director.name),
+                          (_("the results of %(edition)s are published (version %(n)s of the ranking).",
+                             edition=campaign.name, n=revision.number), said, outcome),
+                          _("Open the scorecard"), link)
+
+        messages.append(_queue(director, "results_published",
+                               f"results_published:{event_id}:{institution.id}:{director.id}", compose))
+    return messages

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import journal, lifecycle, scoring, services, standings
+from . import journal, lifecycle, mail, scoring, services, standings
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -156,11 +156,12 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()
-    journal.record("publish", actor=actor, object_type="revision", object_id=revision.id, campaign_id=campaign.id,
-                   reason=revision.note, number=revision.number, institutions=len(result.institutions),
-                   outstanding=outstanding or {})
+    event = journal.record("publish", actor=actor, object_type="revision", object_id=revision.id,
+                           campaign_id=campaign.id, reason=revision.note, number=revision.number,
+                           institutions=len(result.institutions), outstanding=outstanding or {})
     _bring_licences_in_line(campaign, revision, actor)
     db.session.flush()
+    mail.results_published(revision, event.id)  # each director learns it once, in this transaction
     return revision
 
 

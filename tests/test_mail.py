@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from aiosmtpd.controller import Controller
 
 from audit import mail, review
 from audit.extensions import db
-from audit.models import Contact, MailMessage, User
+from audit.models import Campaign, Contact, MailMessage, User
 
 from .conftest import ROOT
 from .live_server import csrf_token, free_port
@@ -182,7 +183,8 @@ def test_forgot_password_answers_the_same_with_or_without_an_account_and_is_thro
         token = csrf_token(client.get("/forgot").get_data(as_text=True))
         answer = client.post("/forgot", data={"email": email, "csrf_token": token}, follow_redirects=True)
         assert answer.status_code == 200
-        return answer.get_data(as_text=True).split('<main', 1)[1]
+        page = answer.get_data(as_text=True).split('<main', 1)[1]
+        return re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "csrf", page)  # a token names its second, not the account
 
     known, unknown = ask("auditor@demo.test"), ask("nobody@demo.test")
     assert known == unknown and "link do ustawienia nowego hasła" in known
@@ -292,3 +294,66 @@ def test_a_rolled_back_transaction_sends_nothing_through_the_worker(mail_app, wo
         time.sleep(2)
     assert len(inbox.received) == 1 and "Ten zwrot jest zatwierdzony." in inbox.received[0].get_body(
         ("plain",)).get_content()
+
+
+# --- to directors: what their scorecard shows, never an auditor -----------------------------------
+
+
+def test_a_decided_appeal_tells_its_director_the_decision_and_names_no_auditor(mail_app):
+    from audit import appeals
+    from audit.models import Appeal
+
+    with mail_app.app_context():
+        organiser = db.session.scalar(sa.select(User).filter_by(role="organiser"))
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        director.language = "en"
+        campaign = db.session.scalar(sa.select(Campaign).filter_by(status="published").order_by(Campaign.year.desc()))
+        from audit import publication
+
+        institution = director.institutions[0]
+        contact = db.session.get(Contact, min(publication.counted_contacts(campaign.id, institution.id)))
+        appeal = Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=institution.id,
+                        director_id=director.id, reason="Nie zgadzam się")
+        db.session.add(appeal)
+        db.session.flush()
+        appeals.resolve(appeal, organiser, False, "The recording confirms the auditor's answer.")
+        db.session.commit()
+        message = db.session.scalar(sa.select(MailMessage).filter_by(kind="appeal_decided"))
+        auditor = contact.auditor
+        assert message.to_address == "director@demo.test" and message.language == "en"
+        assert "rejected" in message.text and "The recording confirms" in message.text
+        assert f"/directors/campaigns/{campaign.id}/institutions/{institution.id}" in message.text or \
+            f"{PUBLIC_URL}/director/" in message.text
+        for identity in (auditor.name, auditor.email, auditor.pseudonym, f"#{contact.id}"):
+            assert identity not in message.text and identity not in message.html
+
+
+def test_publishing_tells_each_director_once_and_names_no_auditor(mail_app):
+    from audit import publication
+    from audit.models import Campaign as Edition
+
+    with mail_app.app_context():
+        organiser = db.session.scalar(sa.select(User).filter_by(role="organiser"))
+        campaign = db.session.get(Edition, 1)
+        campaign.status = "review"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MailMessage)) == 0  # the demo mailed nobody
+        revision = publication.publish(campaign, organiser, "Wyniki 2026", 1)
+        db.session.commit()
+        messages = db.session.scalars(sa.select(MailMessage).filter_by(kind="results_published")).all()
+        from audit.models import RevisionStanding, director_institution
+
+        ranked = set(db.session.scalars(sa.select(RevisionStanding.institution_id).filter_by(revision_id=revision.id)))
+        expected = {(u, i) for u, i in db.session.execute(
+            sa.select(director_institution.c.user_id, director_institution.c.institution_id)
+            .join(User, User.id == director_institution.c.user_id).where(User.active.is_(True))) if i in ranked}
+        assert {(m.user_id, int(m.key.split(":")[2])) for m in messages} == expected
+        assert len(messages) == len(expected) > 0
+        pseudonyms = set(db.session.scalars(sa.select(User.pseudonym).where(User.pseudonym.is_not(None))))
+        names = set(db.session.scalars(sa.select(User.name).filter_by(role="auditor")))
+        for message in messages:
+            assert "Wyniki" in message.subject or "results" in message.subject.lower()
+            assert not any(p in message.text for p in pseudonyms) and not any(n in message.text for n in names)
+        publication.publish(campaign, organiser, "again", 2)  # the next version is its own event
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MailMessage).filter_by(
+            kind="results_published")) == 2 * len(expected)
