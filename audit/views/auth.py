@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -107,14 +108,24 @@ def forgot() -> Response | str:
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("auth/forgot.html", form=form)
-    if login_guard.admit(login_guard.Attempt.reset(form.email.data, request.remote_addr)) is None:
-        found = accounts.forgotten_password(form.email.data)
-        if found is not None:
-            mail.one_time_link(*found, "reset")
-        db.session.commit()
+    admitted = login_guard.admit(login_guard.Attempt.reset(form.email.data, request.remote_addr)) is None
     flash(_("If an account uses this address, a link to set a new password is on its way there. "
             "It works once, for two hours."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    if admitted:  # after the answer has gone: its timing says nothing of whether the address has an account
+        response.call_on_close(_mail_reset_link(current_app._get_current_object(), form.email.data))
+    return response
+
+
+def _mail_reset_link(app: Flask, email: str) -> Callable[[], None]:
+    def mail_it() -> None:
+        with app.app_context():
+            found = accounts.forgotten_password(email)
+            if found is not None:
+                mail.one_time_link(*found, "reset")
+            db.session.commit()
+
+    return mail_it
 
 
 @bp.get("/lang/<code>")

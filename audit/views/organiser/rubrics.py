@@ -65,9 +65,9 @@ def rubric(rubric_hash: str) -> str:
     if found is None:
         abort(404)
     row, parsed = found
-    entry = next(e for e in rubric_library.library().by_channel.get(row.channel, []) if e.hash == rubric_hash)
-    older = [e for e in rubric_library.library().by_channel.get(row.channel, [])
-             if e.rubric_id == row.rubric_id and e.hash != rubric_hash]
+    same_channel = rubric_library.library().by_channel.get(row.channel, [])
+    entry = next(e for e in same_channel if e.hash == rubric_hash)
+    older = [e for e in same_channel if e.rubric_id == row.rubric_id and e.hash != rubric_hash]
     return render_template("organiser/rubric.html", row=row, rubric=parsed, entry=entry, older=older)
 
 
