@@ -10,7 +10,7 @@ visitor sent back where they came from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 
 def N_(message: str) -> str:  # the name pybabel looks for
@@ -21,6 +21,18 @@ def N_(message: str) -> str:  # the name pybabel looks for
 def Np_(singular: str, plural: str) -> tuple[str, str]:  # pybabel: -k Np_:1,2
     """Mark a singular/plural pair (with %(num)s) for translation; the view picks the form."""
     return singular, plural
+
+
+class Phrase(NamedTuple):
+    """A piece of a message translated on its own (`message % params`), given as a parameter of another
+    (a rubric problem names "levels entry 2 points" inside "%(what)s must be a number")."""
+
+    message: str
+    params: Mapping[str, Any] = {}
+
+    @property
+    def text(self) -> str:
+        return self.message % self.params if self.params else self.message
 
 
 class RuleError(ValueError):
@@ -53,4 +65,5 @@ def describe(error: Translatable) -> str:
     """The error in the current UI language (needs a request or app context)."""
     from flask_babel import gettext
 
-    return gettext(error.message, **error.params)
+    params = {k: gettext(v.message, **v.params) if isinstance(v, Phrase) else v for k, v in error.params.items()}
+    return gettext(error.message, **params)

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import yaml
 
+from .errors import N_, Phrase
+
 CHANNELS: tuple[str, ...] = ("visit", "phone", "email", "social", "website")
 ANSWER_TYPES: tuple[str, ...] = ("yes_no", "scale", "choice", "number")
 LANGUAGES: tuple[str, ...] = ("pl", "en")
@@ -142,15 +144,25 @@ class Rubric:
 
 @dataclass(frozen=True)
 class Problem:
+    """One reason a rubric is refused: `message % params` in English (an N_() text the UI translates,
+    a parameter may itself be a Phrase), with the file, line and criterion it is about."""
+
     path: str
     line: int | None
     criterion: str | None
     message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The message in English, as the command line prints it."""
+        return self.message % {k: v.text if isinstance(v, Phrase) else v for k, v in self.params.items()} \
+            if self.params else self.message
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         who = f"criterion '{self.criterion}': " if self.criterion else ""
-        return f"{where}: {who}{self.message}"
+        return f"{where}: {who}{self.text}"
 
 
 class RubricError(Exception):
@@ -172,6 +184,11 @@ def _line(node: object) -> int:
     return node.line if isinstance(node, _LineDict) else 0
 
 
+_TOO_BIG = N_("file is %(size)s KB; a rubric may be at most %(limit)s KB")
+_ALIASES = N_("anchors and aliases (&, *) are not allowed in rubrics")
+_DEEP = N_("nested deeper than %(depth)s levels")
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses aliases and deep nesting and keeps each mapping's line."""
 
@@ -179,13 +196,13 @@ class _Loader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
-                None, None, "anchors and aliases (&, *) are not allowed in rubrics", event.start_mark
+                None, None, _ALIASES, event.start_mark
             )
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                    None, None, _DEEP, self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 )
             return super().compose_node(parent, index)
         finally:
@@ -211,9 +228,12 @@ def _parse_yaml(text: str, path: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise RubricError([Problem(path, line, None, f"not valid YAML: {exc.problem or exc.context}")]) from None
+        detail: str | Phrase = exc.problem or exc.context or ""
+        if detail in (_ALIASES, _DEEP):  # our own refusals are translated; the YAML parser's own words are not
+            detail = Phrase(str(detail), {"depth": MAX_DEPTH} if detail == _DEEP else {})
+        raise RubricError([Problem(path, line, None, N_("not valid YAML: %(detail)s"), {"detail": detail})]) from None
     except yaml.YAMLError as exc:
-        raise RubricError([Problem(path, None, None, f"not valid YAML: {exc}")]) from None
+        raise RubricError([Problem(path, None, None, N_("not valid YAML: %(detail)s"), {"detail": str(exc)})]) from None
 
 
 # --- validation ------------------------------------------------------------------------
@@ -226,56 +246,61 @@ class _Checker:
         self.path = path
         self.problems: list[Problem] = []
 
-    def fail(self, node: Any, message: str, criterion: str | None = None) -> None:
+    def fail(self, node: Any, message: str, criterion: str | None = None, **params: Any) -> None:
         line = _line(node) or None
-        self.problems.append(Problem(self.path, line, criterion, message))
+        self.problems.append(Problem(self.path, line, criterion, message, params))
 
-    def keys(self, node: dict[Any, Any], required: Iterable[str], optional: Iterable[str], what: str, crit: str | None = None) -> bool:
+    def keys(self, node: dict[Any, Any], required: Iterable[str], optional: Iterable[str], what: Phrase, crit: str | None = None) -> bool:
         required = tuple(required)
         allowed = set(required) | set(optional)
         ok = True
         for key in node:
             if key not in allowed:
                 hint = _closest(str(key), allowed)
-                self.fail(node, f"unknown key '{key}' in {what}" + (f" (did you mean '{hint}'?)" if hint else ""), crit)
+                if hint:
+                    self.fail(node, N_("unknown key '%(key)s' in %(what)s (did you mean '%(hint)s'?)"), crit,
+                              key=key, what=what, hint=hint)
+                else:
+                    self.fail(node, N_("unknown key '%(key)s' in %(what)s"), crit, key=key, what=what)
                 ok = False
         for key in required:
             if key not in node:
-                self.fail(node, f"{what} is missing '{key}'", crit)
+                self.fail(node, N_("%(what)s is missing '%(key)s'"), crit, what=what, key=key)
                 ok = False
         return ok
 
     def text(self, node: Any, parent: Any, key: str, crit: str | None = None) -> Text | None:
         if not isinstance(node, dict):
-            self.fail(parent, f"'{key}' must give a text per language: pl and en", crit)
+            self.fail(parent, N_("'%(key)s' must give a text per language: pl and en"), crit, key=key)
             return None
         for lang in node:
             if lang not in LANGUAGES:
-                self.fail(node, f"'{key}' has unknown language '{lang}' (use pl and en)", crit)
+                self.fail(node, N_("'%(key)s' has unknown language '%(lang)s' (use pl and en)"), crit, key=key, lang=lang)
         values = {}
         for lang in LANGUAGES:
             value = node.get(lang)
             if not isinstance(value, str) or not value.strip():
-                self.fail(node, f"'{key}' is missing the {lang} text", crit)
+                self.fail(node, N_("'%(key)s' is missing the %(lang)s text"), crit, key=key, lang=lang)
                 return None
             values[lang] = value.strip()
         return Text(**values)
 
-    def points(self, value: Any, node: Any, what: str, crit: str | None) -> float | None:
+    def points(self, value: Any, node: Any, what: Phrase, crit: str | None) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(node, f"{what} must be a number, not {value!r}", crit)
+            self.fail(node, N_("%(what)s must be a number, not %(value)s"), crit, what=what, value=repr(value))
             return None
         if value < 0:
-            self.fail(node, f"{what} must not be negative ({value})", crit)
+            self.fail(node, N_("%(what)s must not be negative (%(value)s)"), crit, what=what, value=value)
             return None
         if Decimal(repr(float(value))).scaleb(3) % 1 != 0:  # SQL sums points in thousandths, exactly
-            self.fail(node, f"{what} has more than three decimals ({value})", crit)
+            self.fail(node, N_("%(what)s has more than three decimals (%(value)s)"), crit, what=what, value=value)
             return None
         return float(value)
 
-    def ident(self, value: Any, node: Any, what: str, crit: str | None = None) -> str | None:
+    def ident(self, value: Any, node: Any, what: Phrase, crit: str | None = None) -> str | None:
         if not isinstance(value, str) or not _ID.match(value):
-            self.fail(node, f"{what} {value!r} must be lowercase letters, digits and _", crit)
+            self.fail(node, N_("%(what)s %(value)s must be lowercase letters, digits and _"), crit, what=what,
+                      value=repr(value))
             return None
         return value
 
@@ -308,30 +333,32 @@ def _as_value(value: Any) -> str:
 
 def _criterion(ck: _Checker, node: Any, section_id: str) -> Criterion | None:
     if not isinstance(node, dict):
-        ck.fail(None, f"section '{section_id}': each criterion must be a mapping of keys")
+        ck.fail(None, N_("section '%(section)s': each criterion must be a mapping of keys"), section=section_id)
         return None
     cid = node.get("id")
     name = cid if isinstance(cid, str) else None
     ctype = node.get("type")
     if ctype not in ANSWER_TYPES:
-        ck.fail(node, f"unknown answer type {ctype!r} (use one of: {', '.join(ANSWER_TYPES)})", name)
-        ck.keys(node, _CRITERION_COMMON, _CRITERION_OPTIONAL + sum((r + o for r, o in _TYPE_KEYS.values()), ()), "a criterion", name)
+        ck.fail(node, N_("unknown answer type %(type)s (use one of: %(types)s)"), name, type=repr(ctype),
+                types=", ".join(ANSWER_TYPES))
+        ck.keys(node, _CRITERION_COMMON, _CRITERION_OPTIONAL + sum((r + o for r, o in _TYPE_KEYS.values()), ()),
+                Phrase(N_("a criterion")), name)
         return None
     required, optional = _TYPE_KEYS[ctype]
     before = len(ck.problems)
-    ck.keys(node, _CRITERION_COMMON + required, _CRITERION_OPTIONAL + optional, f"a {ctype} criterion", name)
-    ck.ident(cid, node, "criterion id", name)
+    ck.keys(node, _CRITERION_COMMON + required, _CRITERION_OPTIONAL + optional, Phrase(N_("a %(type)s criterion"), {"type": ctype}), name)
+    ck.ident(cid, node, Phrase(N_("criterion id")), name)
     question = ck.text(node.get("question"), node, "question", name)
     guidance = ck.text(node["guidance"], node, "guidance", name) if "guidance" in node else None
     recommendation = ck.text(node["recommendation"], node, "recommendation", name) if "recommendation" in node else None
     standard = node.get("standard")
     if not isinstance(standard, (str, int, float)) or not str(standard).strip():
-        ck.fail(node, "'standard' must name the standard it checks, e.g. \"III.1 zal. 1\"", name)
+        ck.fail(node, N_("'standard' must name the standard it checks, e.g. \"III.1 zal. 1\""), name)
     flags = {}
     for flag in ("na_allowed", "critical"):
         value = node.get(flag, False)
         if not isinstance(value, bool):
-            ck.fail(node, f"'{flag}' must be true or false, not {value!r}", name)
+            ck.fail(node, N_("'%(flag)s' must be true or false, not %(value)s"), name, flag=flag, value=repr(value))
         flags[flag] = bool(value)
 
     yes_points: float = 0.0
@@ -340,7 +367,7 @@ def _criterion(ck: _Checker, node: Any, section_id: str) -> Criterion | None:
     unit: Text | None = None
     fact: str | None = None
     if ctype == "yes_no":
-        yes_points = ck.points(node.get("points"), node, "'points'", name) or 0.0
+        yes_points = ck.points(node.get("points"), node, Phrase(N_("'points'")), name) or 0.0
         max_points = yes_points
     elif ctype in ("scale", "choice"):
         options = _options(ck, node, ctype, name)
@@ -351,13 +378,13 @@ def _criterion(ck: _Checker, node: Any, section_id: str) -> Criterion | None:
         unit = ck.text(node.get("unit"), node, "unit", name)
         fact = node.get("fact")
         if fact is not None and fact not in FACTS:
-            ck.fail(node, f"unknown fact {fact!r} (use one of: {', '.join(FACTS)})", name)
+            ck.fail(node, N_("unknown fact %(fact)s (use one of: %(facts)s)"), name, fact=repr(fact), facts=", ".join(FACTS))
 
     if flags["critical"] and len(ck.problems) == before:
         lowest = 0.0 if ctype == "yes_no" else min((o.points for o in options or bands), default=0.0)
         if max_points == 0 or lowest > 0:
             # A critical failure is an answer worth 0 points; it must be possible and not the only answer.
-            ck.fail(node, "a critical criterion needs an answer worth 0 points (the failure) and one worth more", name)
+            ck.fail(node, N_("a critical criterion needs an answer worth 0 points (the failure) and one worth more"), name)
 
     when = None
     if "when" in node:
@@ -376,25 +403,27 @@ def _options(ck: _Checker, node: dict[Any, Any], ctype: str, name: str | None) -
     key = "levels" if ctype == "scale" else "options"
     items = node.get(key)
     if not isinstance(items, list) or len(items) < 2:
-        ck.fail(node, f"'{key}' must list at least two entries", name)
+        ck.fail(node, N_("'%(key)s' must list at least two entries"), name, key=key)
         return ()
     out: list[Option] = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            ck.fail(node, f"{key} entry {number} must be a mapping", name)
+            ck.fail(node, N_("%(key)s entry %(number)s must be a mapping"), name, key=key, number=number)
             continue
         required = ("points", "label") if ctype == "scale" else ("id", "points", "label")
-        if not ck.keys(item, required, (), f"{key} entry {number}", name):
+        if not ck.keys(item, required, (), Phrase(N_("%(key)s entry %(number)s"), {"key": key, "number": number}), name):
             continue
-        oid = str(number) if ctype == "scale" else ck.ident(item["id"], item, "option id", name)
-        points = ck.points(item["points"], item, f"{key} entry {number} points", name)
+        oid = str(number) if ctype == "scale" else ck.ident(item["id"], item, Phrase(N_("option id")), name)
+        points = ck.points(item["points"], item, Phrase(N_("%(key)s entry %(number)s points"),
+                                                        {"key": key, "number": number}), name)
         label = ck.text(item["label"], item, "label", name)
         if oid is None or points is None or label is None:
             continue
         if any(o.id == oid for o in out):
-            ck.fail(item, f"duplicate option id '{oid}'", name)
+            ck.fail(item, N_("duplicate option id '%(id)s'"), name, id=oid)
         if ctype == "scale" and out and points < out[-1].points:
-            ck.fail(item, f"scale levels go from worst to best: level {number} has fewer points than level {number - 1}", name)
+            ck.fail(item, N_("scale levels go from worst to best: level %(number)s has fewer points than level "
+                            "%(previous)s"), name, number=number, previous=number - 1)
         out.append(Option(oid, points, label))
     return tuple(out)
 
@@ -402,44 +431,49 @@ def _options(ck: _Checker, node: dict[Any, Any], ctype: str, name: str | None) -
 def _bands(ck: _Checker, node: dict[Any, Any], name: str | None) -> tuple[Band, ...]:
     items = node.get("bands")
     if not isinstance(items, list) or not items:
-        ck.fail(node, "'bands' must list at least one band", name)
+        ck.fail(node, N_("'bands' must list at least one band"), name)
         return ()
     bands: list[Band] = []
     for number, item in enumerate(items, start=1):
-        if not isinstance(item, dict) or not ck.keys(item, ("at_least", "points"), ("below",), f"band {number}", name):
+        if not isinstance(item, dict) or not ck.keys(item, ("at_least", "points"), ("below",),
+                                                    Phrase(N_("band %(number)s"), {"number": number}), name):
             continue
-        low = ck.points(item["at_least"], item, f"band {number} 'at_least'", name)
-        high = ck.points(item["below"], item, f"band {number} 'below'", name) if "below" in item else None
-        points = ck.points(item["points"], item, f"band {number} points", name)
+        low = ck.points(item["at_least"], item, Phrase(N_("band %(number)s 'at_least'"), {"number": number}), name)
+        high = ck.points(item["below"], item, Phrase(N_("band %(number)s 'below'"), {"number": number}), name) \
+            if "below" in item else None
+        points = ck.points(item["points"], item, Phrase(N_("band %(number)s points"), {"number": number}), name)
         if low is None or points is None or ("below" in item and high is None):
             continue
         if high is not None and high <= low:
-            ck.fail(item, f"band {number} is empty: 'below' ({high:g}) must be above 'at_least' ({low:g})", name)
+            ck.fail(item, N_("band %(number)s is empty: 'below' (%(high)s) must be above 'at_least' (%(low)s)"), name,
+                    number=number, high=f"{high:g}", low=f"{low:g}")
             continue
         if bands:
             prev = bands[-1]
             if prev.below is None:
-                ck.fail(item, f"band {number - 1} has no 'below', so only the last band may leave it out", name)
+                ck.fail(item, N_("band %(number)s has no 'below', so only the last band may leave it out"), name,
+                        number=number - 1)
             elif low < prev.below:
-                ck.fail(item, f"bands overlap: {low:g} is in bands {number - 1} and {number}", name)
+                ck.fail(item, N_("bands overlap: %(value)s is in bands %(previous)s and %(number)s"), name,
+                        value=f"{low:g}", previous=number - 1, number=number)
             elif low > prev.below:
-                ck.fail(item, f"bands leave a gap from {prev.below:g} to {low:g}", name)
+                ck.fail(item, N_("bands leave a gap from %(low)s to %(high)s"), name, low=f"{prev.below:g}", high=f"{low:g}")
         bands.append(Band(low, high, points))
     return tuple(bands)
 
 
 def _condition(ck: _Checker, node: Any, parent: Any, name: str | None) -> Condition | None:
     if not isinstance(node, dict):
-        ck.fail(parent, "'when' must be {criterion: ID, equals: VALUE} or {criterion: ID, in: [...]}", name)
+        ck.fail(parent, N_("'when' must be {criterion: ID, equals: VALUE} or {criterion: ID, in: [...]}"), name)
         return None
-    if not ck.keys(node, ("criterion",), ("equals", "in"), "'when'", name):
+    if not ck.keys(node, ("criterion",), ("equals", "in"), Phrase(N_("'when'")), name):
         return None
     if ("equals" in node) == ("in" in node):
-        ck.fail(node, "'when' needs exactly one of 'equals' or 'in'", name)
+        ck.fail(node, N_("'when' needs exactly one of 'equals' or 'in'"), name)
         return None
     raw = [node["equals"]] if "equals" in node else node["in"]
     if not isinstance(raw, list) or not raw:
-        ck.fail(node, "'when: in' must list at least one value", name)
+        ck.fail(node, N_("'when: in' must list at least one value"), name)
         return None
     return Condition(str(node["criterion"]), frozenset(_as_value(v) for v in raw))
 
@@ -454,14 +488,18 @@ def _check_conditions(ck: _Checker, criteria: Sequence[Criterion], declared: Ite
         if target is None and c.when.criterion in declared:
             continue  # the target has problems of its own, already reported
         if target is None:
-            ck.problems.append(Problem(ck.path, c.line, c.id, f"'when' names criterion '{c.when.criterion}', which does not exist"))
+            ck.problems.append(Problem(ck.path, c.line, c.id, N_("'when' names criterion '%(target)s', which does not exist"),
+                                       {"target": c.when.criterion}))
         elif target.type == "number":
-            ck.problems.append(Problem(ck.path, c.line, c.id, f"'when' cannot depend on number criterion '{target.id}'"))
+            ck.problems.append(Problem(ck.path, c.line, c.id, N_("'when' cannot depend on number criterion '%(target)s'"),
+                                       {"target": target.id}))
         else:
             bad = sorted(c.when.values - set(target.answer_values()))
             if bad:
                 allowed = ", ".join(target.answer_values())
-                ck.problems.append(Problem(ck.path, c.line, c.id, f"'when' value {', '.join(bad)} is not an answer of '{target.id}' ({allowed})"))
+                ck.problems.append(Problem(ck.path, c.line, c.id, N_("'when' value %(values)s is not an answer of "
+                                                                    "'%(target)s' (%(allowed)s)"),
+                                           {"values": ", ".join(bad), "target": target.id, "allowed": allowed}))
     for c in criteria:  # follow each chain; a chain longer than the rubric is a cycle
         seen, cur = [c.id], c
         while cur.when is not None and cur.when.criterion in by_id:
@@ -469,7 +507,8 @@ def _check_conditions(ck: _Checker, criteria: Sequence[Criterion], declared: Ite
             if cur.id in seen:
                 if cur.id == c.id:
                     cycle = " -> ".join([*seen, cur.id])
-                    ck.problems.append(Problem(ck.path, c.line, c.id, f"'when' conditions form a cycle: {cycle}"))
+                    ck.problems.append(Problem(ck.path, c.line, c.id, N_("'when' conditions form a cycle: %(cycle)s"),
+                                               {"cycle": cycle}))
                 break
             seen.append(cur.id)
 
@@ -478,20 +517,22 @@ def parse_rubric(source: str, path: str = "<rubric>") -> Rubric:
     """Validate a rubric's YAML text completely; raise RubricError listing every problem."""
     size = len(source.encode("utf-8"))
     if size > MAX_FILE_BYTES:
-        raise RubricError([Problem(path, None, None, f"file is {size // 1024} KB; a rubric may be at most {MAX_FILE_BYTES // 1024} KB")])
+        raise RubricError([Problem(path, None, None, _TOO_BIG, {"size": size // 1024, "limit": MAX_FILE_BYTES // 1024})])
     source = source.replace("\r\n", "\n")
     doc = _parse_yaml(source, path)
     ck = _Checker(path)
     if not isinstance(doc, dict):
-        raise RubricError([Problem(path, None, None, "a rubric must be a mapping with id, version, channel, title and sections")])
-    ck.keys(doc, ("id", "version", "channel", "title", "sections"), ("description",), "the rubric")
-    rid = ck.ident(doc.get("id"), doc, "rubric id")
+        raise RubricError([Problem(path, None, None, N_("a rubric must be a mapping with id, version, channel, title "
+                                                          "and sections"))])
+    ck.keys(doc, ("id", "version", "channel", "title", "sections"), ("description",), Phrase(N_("the rubric")))
+    rid = ck.ident(doc.get("id"), doc, Phrase(N_("rubric id")))
     version = doc.get("version")
     if not isinstance(version, (str, int, float)) or isinstance(version, bool) or not str(version).strip():
-        ck.fail(doc, "'version' must be a text such as \"2026.1\"")
+        ck.fail(doc, N_("'version' must be a text such as \"2026.1\""))
     channel = doc.get("channel")
     if channel not in CHANNELS:
-        ck.fail(doc, f"unknown channel {channel!r} (use one of: {', '.join(CHANNELS)})")
+        ck.fail(doc, N_("unknown channel %(channel)s (use one of: %(channels)s)"), channel=repr(channel),
+                channels=", ".join(CHANNELS))
     title = ck.text(doc.get("title"), doc, "title")
     description = ck.text(doc["description"], doc, "description") if "description" in doc else None
 
@@ -499,21 +540,21 @@ def parse_rubric(source: str, path: str = "<rubric>") -> Rubric:
     seen_ids: dict[str, int] = {}
     raw_sections = doc.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
-        ck.fail(doc, "'sections' must list at least one section")
+        ck.fail(doc, N_("'sections' must list at least one section"))
         raw_sections = []
     for snode in raw_sections:
         if not isinstance(snode, dict):
-            ck.fail(doc, "each section must be a mapping with id, title and criteria")
+            ck.fail(doc, N_("each section must be a mapping with id, title and criteria"))
             continue
-        ck.keys(snode, ("id", "title", "criteria"), (), "a section")
-        sid = ck.ident(snode.get("id"), snode, "section id") or ""
+        ck.keys(snode, ("id", "title", "criteria"), (), Phrase(N_("a section")))
+        sid = ck.ident(snode.get("id"), snode, Phrase(N_("section id"))) or ""
         stitle = ck.text(snode.get("title"), snode, "title")
         if sid in seen_ids:
-            ck.fail(snode, f"duplicate id '{sid}' (also on line {seen_ids[sid]})")
+            ck.fail(snode, N_("duplicate id '%(id)s' (also on line %(line)s)"), id=sid, line=seen_ids[sid])
         seen_ids[sid] = _line(snode)
         raw_criteria = snode.get("criteria")
         if not isinstance(raw_criteria, list) or not raw_criteria:
-            ck.fail(snode, f"section '{sid}' must list at least one criterion")
+            ck.fail(snode, N_("section '%(section)s' must list at least one criterion"), section=sid)
             raw_criteria = []
         criteria = []
         for cnode in raw_criteria:
@@ -521,7 +562,7 @@ def parse_rubric(source: str, path: str = "<rubric>") -> Rubric:
             if isinstance(cnode, dict) and isinstance(cnode.get("id"), str):
                 cid = cnode["id"]
                 if cid in seen_ids:
-                    ck.fail(cnode, f"duplicate id '{cid}' (also on line {seen_ids[cid]})", cid)
+                    ck.fail(cnode, N_("duplicate id '%(id)s' (also on line %(line)s)"), cid, id=cid, line=seen_ids[cid])
                 seen_ids[cid] = _line(cnode)
             if crit is not None:
                 criteria.append(crit)
@@ -549,12 +590,13 @@ def load_rubric(path: str | Path) -> Rubric:
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise RubricError([Problem(str(p), None, None, f"file is {size // 1024} KB; a rubric may be at most {MAX_FILE_BYTES // 1024} KB")])
+            raise RubricError([Problem(str(p), None, None, _TOO_BIG, {"size": size // 1024,
+                                                                        "limit": MAX_FILE_BYTES // 1024})])
         source = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise RubricError([Problem(str(p), None, None, "file is not UTF-8 text")]) from None
+        raise RubricError([Problem(str(p), None, None, N_("file is not UTF-8 text"))]) from None
     except OSError as exc:
-        raise RubricError([Problem(str(p), None, None, f"cannot read: {exc.strerror}")]) from None
+        raise RubricError([Problem(str(p), None, None, N_("cannot read: %(reason)s"), {"reason": exc.strerror})]) from None
     return parse_rubric(source, str(p))
 
 
@@ -583,7 +625,9 @@ def check_paths(paths: Iterable[str | Path]) -> tuple[list[Rubric], list[Problem
     for r in rubrics:
         other = seen.setdefault((r.id, r.version), r)
         if other is not r and other.hash != r.hash:
-            problems.append(Problem(r.path, None, None, f"rubric '{r.id}' version {r.version} is also in {other.path} with other content; raise the version"))
+            problems.append(Problem(r.path, None, None, N_("rubric '%(rubric)s' version %(version)s is also in %(other)s "
+                                                             "with other content; raise the version"),
+                                    {"rubric": r.id, "version": r.version, "other": other.path}))
     return rubrics, problems
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import scoring
+from .errors import N_
 from .extensions import db
 from .models import Answer, Assignment, Campaign, Contact, Institution, RubricVersion
 from .rubrics import Problem, Rubric, RubricError, check_paths, parse_rubric
@@ -30,8 +31,9 @@ def store_rubric(rubric: Rubric) -> RubricVersion:
         return existing
     clash = db.session.scalar(sa.select(RubricVersion).filter_by(rubric_id=rubric.id, version=rubric.version))
     if clash is not None:
-        raise RubricError([Problem(rubric.path, None, None, f"rubric '{rubric.id}' version {rubric.version} is "
-                                   "already stored with other content; raise the version in the file")])
+        raise RubricError([Problem(rubric.path, None, None, N_("rubric '%(rubric)s' version %(version)s is already "
+                                                                "stored with other content; raise the version in the file"),
+                                   {"rubric": rubric.id, "version": rubric.version})])
     row = RubricVersion(hash=rubric.hash, rubric_id=rubric.id, version=rubric.version,
                         channel=rubric.channel, source=rubric.source)
     db.session.add(row)
