@@ -57,28 +57,8 @@
     return writeLocal(record);
   }
 
-  // --- conditional criteria: shown while their condition holds, in any order of definition ---
-  var conditional = form.querySelectorAll("fieldset.criterion[data-when]:not([data-when=''])");
-  function answerOf(id) {
-    var box = document.getElementById("q-" + id);
-    if (box && box.hidden) return null;
-    var checked = form.querySelector("input[name='a_" + id + "']:checked");
-    return checked ? checked.value : null;
-  }
-  function updateVisibility() {
-    for (var pass = 0; pass < 5; pass++) {  // chains settle in as many passes as they are long
-      var changed = false;
-      conditional.forEach(function (box) {
-        var when = JSON.parse(box.dataset.when);
-        var show = when.v.indexOf(answerOf(when.c)) >= 0;
-        if (box.hidden === show) { box.hidden = !show; changed = true; }
-      });
-      if (!changed) break;
-    }
-    form.querySelectorAll("details.section").forEach(function (section) {
-      section.hidden = !section.querySelector("fieldset.criterion:not([hidden])");
-    });
-  }
+  // --- conditional criteria: static/js/conditions.js, the one script for them ---
+  var updateVisibility = window.auditConditions(form);
 
   // --- saving ---
   function schedule() {
