@@ -17,7 +17,7 @@ from . import journal, lifecycle
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
-from .models import Campaign, CampaignChannel, Contact, User
+from .models import Campaign, CampaignChannel, Contact, RubricVersion, User
 from .rubrics import Rubric
 from .services import store_rubric
 
@@ -59,6 +59,8 @@ def _check(setup: EditionSetup) -> None:
 def save_edition(campaign: Campaign | None, setup: EditionSetup, rubrics: dict[str, Rubric], actor: User) -> Campaign:
     """Create an edition, or change one; `rubrics` maps each chosen hash to its parsed rubric."""
     _check(setup)
+    retired = set(db.session.scalars(sa.select(RubricVersion.hash).where(
+        RubricVersion.hash.in_([ch.rubric_hash for ch in setup.channels]), RubricVersion.retired_at.is_not(None))))
     if campaign is None:
         campaign = Campaign(status="draft")
         db.session.add(campaign)
@@ -72,6 +74,10 @@ def save_edition(campaign: Campaign | None, setup: EditionSetup, rubrics: dict[s
             raise EditionError(N_("Rubric %(rubric)s is for the %(its)s channel, not %(channel)s."),
                                rubric=rubric.id, its=rubric.channel, channel=ch.channel)
         before = current.get(ch.channel)
+        if ch.rubric_hash in retired and (before is None or before.rubric_hash != ch.rubric_hash):
+            raise EditionError(N_("Version %(version)s of %(rubric)s is retired and cannot be pinned; choose another "
+                                  "version or bring it back in the rubric library."),
+                               version=rubric.version, rubric=rubric.id)
         if before is not None and before.rubric_hash != ch.rubric_hash and ch.channel in used:
             raise EditionError(N_("Contacts were already recorded with the %(channel)s rubric; it cannot change now."),
                                channel=ch.channel)

@@ -95,6 +95,29 @@ class RubricVersion(db.Model):
     channel: so.Mapped[str] = so.mapped_column(sa.String(20))
     source: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    retired_at: so.Mapped[datetime | None]
+    """Set when an organiser retired the version: no edition may pin it any more (its text stays, for the
+    scores recorded with it)."""
+
+
+class RubricTestCase(db.Model):
+    """Sample answers saved with a rubric, and the points they earned then: re-run on every later version
+    of the same rubric (by its id), so a change that moves a score is seen before an edition pins it."""
+
+    __table_args__ = (sa.UniqueConstraint("rubric_id", "name", name="uq_rubric_test_case_rubric_id_name"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    rubric_id: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    saved_with: so.Mapped[str] = so.mapped_column(sa.ForeignKey("rubric_version.hash"))
+    """The version the answers were filled in on."""
+    answers: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    """{"answers": {criterion: answer as the form sends it}, "facts": {fact: value}}."""
+    expected: so.Mapped[dict[str, str]] = so.mapped_column(sa.JSON)
+    """Criterion id -> the points it earned when saved, as an exact decimal text ("1.5")."""
+    expected_total: so.Mapped[str] = so.mapped_column(sa.String(40))
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
 
 class Campaign(db.Model):

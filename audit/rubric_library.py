@@ -14,18 +14,25 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from . import journal, rubric_diff
+from . import fieldwork, journal, lifecycle, rubric_diff, scoring
 from .errors import N_, RuleError
 from .extensions import db
-from .models import AuditEvent, Campaign, CampaignChannel, RubricVersion, User
+from .lifecycle import Action
+from .models import AuditEvent, Campaign, CampaignChannel, RubricTestCase, RubricVersion, User, utcnow
 from .rubrics import CHANNELS, Problem, Rubric, RubricError, check_paths, parse_rubric
 from .services import rubric_by_hash, store_rubric
 
 MAX_SOURCE_BYTES = 256 * 1024  # the longest shipped rubric is under 20 KB
+MAX_CASES = 50
+"""Test cases one rubric may hold: each is re-run whenever one of its versions is shown."""
+_OPEN = lifecycle.ALLOWED[Action.EDIT_RULES]
+"""The stages of an edition that may still change its rubrics: a version they pin cannot be retired."""
 
 
 class RubricRefused(RuleError):
@@ -48,6 +55,17 @@ class Entry:
     author: str | None
     editions: tuple[tuple[int, str, str], ...] = ()
     """(id, name, stage) of the editions that pin it."""
+    retired_at: datetime | None = None
+
+    @property
+    def status(self) -> Literal["retired", "in_use", "draft"]:
+        """Retired (no edition may pin it any more), in use by an edition, or a draft nobody pinned yet."""
+        return "retired" if self.retired_at is not None else "in_use" if self.editions else "draft"
+
+    @property
+    def retirable(self) -> bool:
+        """Whether no edition that may still change its rubrics pins it (see `retire`)."""
+        return self.retired_at is None and not any(stage in _OPEN for _id, _name, stage in self.editions)
 
 
 @dataclass
@@ -88,7 +106,7 @@ def library() -> Library:
     for row in db.session.scalars(sa.select(RubricVersion)):
         result.by_channel.setdefault(row.channel, []).append(Entry(
             row.hash, row.rubric_id, row.version, row.channel, row.created_at, authors.get(row.hash),
-            tuple(pins.get(row.hash, ()))))
+            tuple(pins.get(row.hash, ())), row.retired_at))
     for entries in result.by_channel.values():
         entries.sort(key=lambda e: (e.rubric_id, _version_key(e.version), e.created_at), reverse=True)
     return result
@@ -143,8 +161,8 @@ def get(rubric_hash: str) -> tuple[RubricVersion, Rubric] | None:
 
 
 def versions_for(channel: str) -> list[Rubric]:
-    """The stored versions of one channel's rubrics, newest first: what an edition may pin."""
-    rows = db.session.scalars(sa.select(RubricVersion.hash).filter_by(channel=channel))
+    """The stored versions of one channel's rubrics that are not retired, newest first: what an edition may pin."""
+    rows = db.session.scalars(sa.select(RubricVersion.hash).filter_by(channel=channel, retired_at=None))
     rubrics = [rubric_by_hash(h) for h in rows]
     return sorted(rubrics, key=lambda r: (r.id, _version_key(r.version)), reverse=True)
 
@@ -172,3 +190,151 @@ def since_previous(campaign: Campaign) -> dict[str, SincePrevious]:
             old, new = rubric_by_hash(before[ch.channel]), rubric_by_hash(ch.rubric_hash)
             out[ch.channel] = SincePrevious(previous, old, rubric_diff.compare(old, new))
     return out
+
+
+# --- status: retiring a version ----------------------------------------------------------------
+
+
+class RubricRetireRefused(RuleError):
+    """A version that cannot be retired (or brought back) now; the message says why."""
+
+
+def retire(rubric_hash: str, actor: User) -> RubricVersion:
+    """Retire a version so that no edition pins it any more; refused while an edition that may still change
+    its rubrics (a draft, or one in fieldwork or review) pins it. Its text stays, for the scores made with it."""
+    row = db.session.get(RubricVersion, rubric_hash)
+    if row is None:
+        raise RubricRetireRefused(N_("There is no such rubric version."))
+    if row.retired_at is not None:
+        raise RubricRetireRefused(N_("Version %(version)s of %(rubric)s is already retired."),
+                                  version=row.version, rubric=row.rubric_id)
+    pinning = db.session.scalars(sa.select(Campaign.name).join(CampaignChannel).where(
+        CampaignChannel.rubric_hash == rubric_hash, Campaign.status.in_(sorted(_OPEN))).order_by(Campaign.name)).all()
+    if pinning:
+        raise RubricRetireRefused(N_("Version %(version)s of %(rubric)s is pinned by %(editions)s, which can still "
+                                     "change its rubrics. Pin another version there first."),
+                                  version=row.version, rubric=row.rubric_id, editions=", ".join(pinning))
+    row.retired_at = utcnow()
+    db.session.flush()
+    journal.record("rubric_retired", actor=actor, object_type="rubric", object_id=None, hash=row.hash,
+                   rubric=row.rubric_id, version=row.version)
+    return row
+
+
+def restore(rubric_hash: str, actor: User) -> RubricVersion:
+    """Undo `retire`: the version may be pinned again."""
+    row = db.session.get(RubricVersion, rubric_hash)
+    if row is None or row.retired_at is None:
+        raise RubricRetireRefused(N_("This rubric version is not retired."))
+    row.retired_at = None
+    db.session.flush()
+    journal.record("rubric_restored", actor=actor, object_type="rubric", object_id=None, hash=row.hash,
+                   rubric=row.rubric_id, version=row.version)
+    return row
+
+
+# --- test cases: sample answers re-run on every version --------------------------------------
+
+
+class CaseRefused(RuleError):
+    """A test case the library does not take; the message says why."""
+
+    status = 422
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One criterion of a re-run case: what it earned when saved and what it earns now."""
+
+    criterion_id: str
+    answer: scoring.AnswerValue | None
+    """The answer as the engine read it (a measured criterion's number from the facts)."""
+    expected: Decimal | None
+    """None: the criterion did not exist in the version the case was saved with."""
+    now: Decimal | None
+    """None: the criterion is gone from this version."""
+    status: str
+    """The engine's status now ("scored", "hidden", "unanswered", "not_applicable"), or "removed"."""
+
+    @property
+    def differs(self) -> bool:
+        return (self.expected or Decimal(0)) != (self.now or Decimal(0))
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    case: RubricTestCase
+    expected: Decimal
+    now: Decimal | None
+    """None when the answers cannot be read under this version (an option it no longer has)."""
+    lines: tuple[CaseLine, ...] = ()
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.now == self.expected and not any(line.differs for line in self.lines)
+
+
+def _input(answers: dict[str, Any]) -> fieldwork.ContactInput:
+    return fieldwork.ContactInput("", None, dict(answers.get("answers", {})), {}, dict(answers.get("facts", {})))
+
+
+def save_case(rubric_hash: str, name: str, data: fieldwork.ContactInput, actor: User) -> RubricTestCase:
+    """Keep the answers as a test case of the rubric, expecting the points they earn under this version."""
+    rubric = rubric_by_hash(rubric_hash)
+    name = " ".join(name.split())
+    if not name:
+        raise CaseRefused(N_("Give the test case a name."))
+    if len(name) > 200:
+        raise CaseRefused(N_("A test case name may be at most %(n)s characters."), n=200)
+    if db.session.scalar(sa.select(RubricTestCase.id).filter_by(rubric_id=rubric.id, name=name)) is not None:
+        raise CaseRefused(N_("Rubric %(rubric)s already has a test case named “%(name)s”. Choose another name."),
+                          rubric=rubric.id, name=name)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(RubricTestCase).filter_by(rubric_id=rubric.id))
+    if (count or 0) >= MAX_CASES:
+        raise CaseRefused(N_("Rubric %(rubric)s already has %(n)s test cases, the most it may keep."),
+                          rubric=rubric.id, n=MAX_CASES)
+    stored = {"answers": dict(data.answers), "facts": dict(data.facts)}
+    score = scoring.score_contact(rubric, fieldwork.engine_answers(rubric, rubric.channel, _input(stored)))
+    case = RubricTestCase(rubric_id=rubric.id, name=name, saved_with=rubric_hash, answers=stored,
+                          expected={c.criterion_id: str(c.earned) for c in score.criteria},
+                          expected_total=str(score.earned), author_id=actor.id)
+    db.session.add(case)
+    db.session.flush()
+    journal.record("rubric_case_saved", actor=actor, object_type="rubric", object_id=None, hash=rubric_hash,
+                   rubric=rubric.id, case=name)
+    return case
+
+
+def delete_case(case_id: int, actor: User) -> None:
+    case = db.session.get(RubricTestCase, case_id)
+    if case is None:
+        raise CaseRefused(N_("There is no such test case."))
+    journal.record("rubric_case_deleted", actor=actor, object_type="rubric", object_id=None, rubric=case.rubric_id,
+                   case=case.name)
+    db.session.delete(case)
+    db.session.flush()
+
+
+def run_cases(rubric: Rubric) -> list[CaseRun]:
+    """Every test case of the rubric (by its id, whichever version saved it) scored by this version, oldest
+    first: the points now beside the points expected, criterion by criterion."""
+    runs = []
+    for case in db.session.scalars(sa.select(RubricTestCase).filter_by(rubric_id=rubric.id)
+                                   .order_by(RubricTestCase.created_at, RubricTestCase.id)):
+        expected = {k: Decimal(v) for k, v in case.expected.items()}
+        total = Decimal(case.expected_total)
+        try:
+            score = scoring.score_contact(rubric, fieldwork.engine_answers(rubric, rubric.channel,
+                                                                           _input(case.answers)))
+        except ValueError as error:  # an answer this version cannot read (an option it no longer has)
+            runs.append(CaseRun(case, total, None, error=str(error)))
+            continue
+        given = case.answers.get("answers", {})
+        lines = [CaseLine(c.criterion_id, c.answer, expected.get(c.criterion_id), c.earned, c.status)
+                 for c in score.criteria]
+        now_ids = {c.criterion_id for c in score.criteria}
+        lines += [CaseLine(cid, given.get(cid), points, None, "removed")
+                  for cid, points in expected.items() if cid not in now_ids]
+        runs.append(CaseRun(case, total, score.earned, tuple(lines)))
+    return runs

@@ -1,5 +1,7 @@
 """Alembic migrations build the same schema as the models."""
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -39,7 +41,7 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
 
 def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_path):
     """Appeals filed twice by the race the index now prevents are kept, closed as duplicates, and logged."""
-    from audit.models import Appeal, AuditEvent, Campaign, Contact, Institution, RubricVersion
+    from audit.models import Appeal, AuditEvent, Campaign, Contact, Institution
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
                       "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
@@ -56,9 +58,15 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
                                                  created_at=sa.func.current_timestamp())
                                          .returning(sa.column("id"))).scalar_one()
         institution = Institution(name="I", category="utility", city="C", region="R")
-        rubric = RubricVersion(hash="0" * 64, rubric_id="phone", version="1", channel="phone", source="")
+        # the rubric_version table as it was at 0006 too (retired_at came with 0013)
+        db.session.execute(sa.insert(sa.table("rubric_version", sa.column("hash"), sa.column("rubric_id"),
+                                              sa.column("version"), sa.column("channel"), sa.column("source"),
+                                              sa.column("created_at")))
+                           .values(hash="0" * 64, rubric_id="phone", version="1", channel="phone", source="",
+                                   created_at=sa.func.current_timestamp()))
+        rubric = SimpleNamespace(hash="0" * 64)
         campaign = Campaign(name="E", year=2025, status="published")
-        db.session.add_all([institution, rubric, campaign])
+        db.session.add_all([institution, campaign])
         db.session.flush()
         contact = Contact(campaign_id=campaign.id, institution_id=institution.id, channel="phone",
                           auditor_id=director_id, rubric_hash=rubric.hash)

@@ -34,11 +34,15 @@ def home() -> str:
 # --- set-up --------------------------------------------------------------------------------
 
 
-def _rubric_choices(form: EditionForm) -> dict[str, Rubric]:
-    """Fill each channel's rubric choices from the rubric library; hash -> rubric."""
+def _rubric_choices(form: EditionForm, campaign: Campaign | None) -> dict[str, Rubric]:
+    """Fill each channel's rubric choices from the rubric library (what the edition pins now, retired or not,
+    and every version not retired); hash -> rubric."""
     if rubric_library.seed(current_app.config["RUBRICS_DIR"]):  # the directory is a seed of the library
         db.session.commit()
     found = {channel: rubric_library.versions_for(channel) for channel in CHANNELS}
+    for pinned in campaign.channels if campaign is not None else ():
+        if all(r.hash != pinned.rubric_hash for r in found[pinned.channel]):
+            found[pinned.channel].insert(0, services.rubric_by_hash(pinned.rubric_hash))
     by_hash: dict[str, Rubric] = {}
     for channel in CHANNELS:
         sub = getattr(form, channel)
@@ -62,7 +66,7 @@ def _setup_of(form: EditionForm) -> editions.EditionSetup:
 def edit_edition(campaign_id: int | None = None) -> Response | str:
     campaign = db.get_or_404(Campaign, campaign_id) if campaign_id is not None else None
     form = EditionForm(obj=campaign)
-    rubrics = _rubric_choices(form)
+    rubrics = _rubric_choices(form, campaign)
     frozen = campaign is not None and not lifecycle.allows(campaign, Action.EDIT_RULES)
     if request.method == "GET" or frozen:
         current = {ch.channel: ch for ch in campaign.channels} if campaign else {}
