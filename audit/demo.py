@@ -96,10 +96,11 @@ def load_demo() -> str:
     if not _is_empty():
         raise DemoRefused("the database holds data that the demo command did not make; use an empty database")
     rng = random.Random(SEED)
-    rubrics = _latest_rubric_per_channel(services.load_rubric_dir(current_app.config["RUBRICS_DIR"]))
+    seed = services.load_rubric_dir(current_app.config["RUBRICS_DIR"])
+    rubrics, earlier = _latest_rubric_per_channel(seed), _earlier_rubric_per_channel(seed)
     if not rubrics:
         raise DemoRefused(f"no rubrics found in {current_app.config['RUBRICS_DIR']}")
-    for rubric in rubrics.values():
+    for rubric in [*earlier.values(), *rubrics.values()]:
         services.store_rubric(rubric)
 
     organiser = _user("organiser@demo.test", "Organizator (demo)", "organiser")
@@ -135,8 +136,8 @@ def load_demo() -> str:
     _scenario_library(campaign)
     # Two earlier editions, published: a trend for directors, licences still valid and already expired.
     for years_ago, drift in ((2, -0.06), (1, -0.03)):
-        past = _edition(2026 - years_ago, "review", rubrics)
-        contacts += _fieldwork(rng, past, institutions, auditors, rubrics,
+        past = _edition(2026 - years_ago, "review", earlier)
+        contacts += _fieldwork(rng, past, institutions, auditors, earlier,
                                {i: q + drift for i, q in qualities.items()}, MIN_CONTACTS, (("accepted", 1),))
         _publish_in_the_past(past, organiser, days_ago=365 * years_ago - 25)
     # The demo's past is history, not news: its publications mailed nobody, so the outbox starts empty.
@@ -153,6 +154,14 @@ def _latest_rubric_per_channel(rubrics: list[Rubric]) -> dict[str, Rubric]:
     for rubric in sorted(rubrics, key=lambda r: r.version):
         latest[rubric.channel] = rubric
     return latest
+
+
+def _earlier_rubric_per_channel(rubrics: list[Rubric]) -> dict[str, Rubric]:
+    """Per channel the version before the newest (the newest where there is only one): what the demo's past
+    editions pinned, so that the 2026 edition's method page has a change in the instrument to show."""
+    latest = _latest_rubric_per_channel(rubrics)
+    previous = _latest_rubric_per_channel([r for r in rubrics if r.hash != latest[r.channel].hash])
+    return {channel: previous.get(channel, rubric) for channel, rubric in latest.items()}
 
 
 @functools.cache
