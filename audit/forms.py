@@ -173,4 +173,4 @@ class RubricSourceForm(FlaskForm):
     """A rubric's YAML text, typed or pasted in the page, or uploaded as a file (the file wins)."""
 
     source = TextAreaField(_l("Rubric text (YAML)"), validators=[Optional(), Length(max=256 * 1024)],
-                           render_kw={"rows": 24, "spellcheck": "false", "autocapitalize": "off"})
+                           render_kw={"rows": 24, "spellcheck": "false", "autocapitalize": "off", "wrap": "off"})

@@ -120,6 +120,8 @@ ORGANISER_ROUTES = {
     "organiser.fairness": {"campaign_id": "1"},
     "organiser.rubrics": {}, "organiser.rubric_new": {}, "organiser.rubric": {"rubric_hash": "{rubric}"},
     "organiser.rubric_compare": {"old": "{rubric}", "new": "{rubric}"}, "organiser.rubric_try": {"rubric_hash": "{rubric}"},
+    "organiser.rubric_retire": {"rubric_hash": "{rubric}"}, "organiser.rubric_restore": {"rubric_hash": "{rubric}"},
+    "organiser.rubric_case_delete": {"case_id": "1"},
     "organiser.mail": {}, "organiser.mail_message": {"message_id": "{mail}"}, "organiser.mail_again": {"message_id": "{mail}"},
 }
 

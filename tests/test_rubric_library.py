@@ -287,7 +287,12 @@ def test_answers_saved_as_a_test_case_are_re_run_on_the_next_version_criterion_b
         assert [(line.criterion_id, line.status, line.now) for line in run.lines][-1] == ("polite", "removed", None)
         case_id = run.case.id
     token = csrf(page)
-    deleted = auth.client.post(f"/organiser/rubrics/cases/{case_id}/delete", data={"csrf_token": token, "back": third})
+    unconfirmed = auth.client.post(f"/organiser/rubrics/cases/{case_id}/delete", data={"csrf_token": token, "back": third})
+    assert unconfirmed.status_code == 302
+    with demo_app.app_context():
+        assert len(rubric_library.run_cases(rubric_library.get(third)[1])) == 1  # not without its confirming button
+    deleted = auth.client.post(f"/organiser/rubrics/cases/{case_id}/delete",
+                               data={"csrf_token": token, "back": third, "confirm": "yes"})
     assert deleted.status_code == 302
     with demo_app.app_context():
         assert rubric_library.run_cases(rubric_library.get(third)[1]) == []

@@ -103,9 +103,10 @@ def rubric_restore(rubric_hash: str) -> Response:
 @role_required("organiser")
 def rubric_case_delete(case_id: int) -> Response:
     back = request.form.get("back", "")
-    rubric_library.delete_case(case_id, current_user)
-    db.session.commit()
-    flash(_("The test case is deleted."), "success")
+    if request.form.get("confirm") == "yes":  # the button that names the case and says what is lost
+        rubric_library.delete_case(case_id, current_user)
+        db.session.commit()
+        flash(_("The test case is deleted."), "success")
     found = rubric_library.get(back)
     return redirect(url_for("organiser.rubric", rubric_hash=found[0].hash, _anchor="cases") if found
                     else url_for("organiser.rubrics"))
