@@ -39,7 +39,8 @@ def test_the_example_in_the_docs_is_a_valid_rubric():
 def test_one_real_rubric_per_channel_is_shipped_and_valid():
     rubrics, problems = check_paths([ROOT / "rubrics"])
     assert problems == []
-    assert sorted(r.channel for r in rubrics) == sorted(CHANNELS)
+    assert sorted({r.channel for r in rubrics}) == sorted(CHANNELS)
+    assert sorted(f"{r.id} {r.version}" for r in rubrics if r.channel == "phone") == ["phone 2026.1", "phone 2026.2"]
     for rubric in rubrics:
         assert 15 <= len(rubric.criteria) <= 40, rubric.path
         for c in rubric.criteria:
