@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import fairness as stats
-from . import scoring, services
+from . import result_cache, scoring, services, standings
 from .extensions import db
 from .models import Answer, CalibrationGroup, Campaign, Contact, Institution, User
 from .rubrics import Criterion, Rubric
@@ -66,6 +66,15 @@ def standings_with_uncertainty(campaign_id: int) -> tuple[list[scoring.Standing]
     """The engine's standings and their bootstrap intervals, from one load of the edition's rows."""
     scored = services.score_edition(campaign_id)
     return scored.standings, uncertainty_of(scored)
+
+
+def ranking_with_uncertainty(campaign: Campaign) -> tuple[standings.EditionResult, dict[int, stats.RankInterval]]:
+    """The live result and its bootstrap intervals, as the ranking page shows them; kept per edition state."""
+    def compute() -> tuple[standings.EditionResult, dict[int, stats.RankInterval]]:
+        scored = services.score_edition(campaign.id)
+        return (standings.from_standings(campaign, scored.standings, scored.totals, standings.overrides_of(campaign.id)),
+                uncertainty_of(scored))
+    return result_cache.cached("ranking", campaign.id, compute)
 
 
 def uncertainty_of(scored: services.ScoredEdition) -> dict[int, stats.RankInterval]:

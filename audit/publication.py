@@ -146,7 +146,7 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     if number is not None and number > expected:
         raise PublicationError(N_("This page is out of date: reload it and publish again."))
     lifecycle.require(campaign, Action.PUBLISH)
-    result = standings.live(campaign)
+    result = standings.live(campaign, fresh=True)  # what is frozen is computed in this transaction
     if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
     revision = Revision(campaign_id=campaign.id, number=expected,

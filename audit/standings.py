@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import scoring, services
+from . import result_cache, scoring, services
 from .extensions import db
 from .models import Campaign, LicenceOverride, Revision, RevisionStanding
 from .paging import ResultFilter
@@ -133,10 +133,15 @@ def from_standings(campaign: Campaign, standings: Iterable[scoring.Standing],
     return EditionResult(campaign.id, None, None, float(campaign.threshold), tuple(results))
 
 
-def live(campaign: Campaign) -> EditionResult:
-    """What the next revision would hold: the engine's standings now, overrides applied."""
-    scored = services.score_edition(campaign.id)
-    return from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign.id))
+def live(campaign: Campaign, fresh: bool = False) -> EditionResult:
+    """What the next revision would hold: the engine's standings now, overrides applied.
+
+    Kept per edition state (audit.result_cache); `fresh` recomputes it whatever was kept (publishing does).
+    """
+    def compute() -> EditionResult:
+        scored = services.score_edition(campaign.id)
+        return from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign.id))
+    return compute() if fresh else result_cache.cached("live", campaign.id, compute)
 
 
 def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:
@@ -145,7 +150,18 @@ def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:
 
 
 def published(revision: Revision) -> EditionResult:
-    """A published revision's frozen result, read without loading one ORM object per row."""
+    """A published revision's frozen result, read once per process (a revision never changes)."""
+    return result_cache.frozen("published", (revision.id, revision.number, revision.published_at),
+                               lambda: _read_published(revision))
+
+
+def _read_published(revision: Revision) -> EditionResult:
+    """A revision's rows, read without loading one ORM object per row."""
+    with services.cyclic_gc_paused():
+        return _published_rows(revision)
+
+
+def _published_rows(revision: Revision) -> EditionResult:
     rows = db.session.execute(
         sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
                   RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.engine_licensed,

@@ -13,7 +13,7 @@ from ... import editions, journal, journal_text, lifecycle, paging, publication,
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
-from ...fairness_data import standings_with_uncertainty, uncertainty_of
+from ...fairness_data import ranking_with_uncertainty, standings_with_uncertainty
 from ...forms import DirectorAccessForm, EditionForm, OverrideForm, PublishForm, StepForm
 from ...lifecycle import Action
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
@@ -164,9 +164,7 @@ def ranking(campaign_id: int) -> str:
     """The live result (what the next revision would publish), saying how it stands against the published one."""
     campaign = db.get_or_404(Campaign, campaign_id)
     where = paging.result_filter(request.args)
-    scored = services.score_edition(campaign_id)
-    uncertainty = uncertainty_of(scored)  # bootstrap intervals: audit/fairness.py
-    result = edition_results.from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign_id))
+    result, uncertainty = ranking_with_uncertainty(campaign)  # bootstrap intervals: audit/fairness.py
     found = paging.of_list(edition_results.filtered(result, where), request.args.get("page", type=int))
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
         Institution.id.in_([r.institution_id for r in found.items])))}
