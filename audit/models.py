@@ -406,6 +406,9 @@ class Revision(db.Model):
     rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     """The rules it was scored with (weights, minimums, threshold, missing-channel policy), for
     `flask results verify`; None for revisions published before they were kept."""
+    peers: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    """category -> {"points": ranked points, "channels": {channel: median score}}, the figures every scorecard
+    compares against (audit.standings.peer_figures); None for revisions published before they were kept."""
 
     standings: so.Mapped[list[RevisionStanding]] = so.relationship(
         back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")
@@ -430,6 +433,8 @@ class RevisionStanding(db.Model):
     """The engine's reasons, as [code, detail] pairs."""
     channels: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     """channel -> {"status", "score" (0-1 or None), "weight", "contacts": n, "contact_ids", "contact_scores"}"""
+    certainty: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON)
+    """Its bootstrap interval (audit.fairness.RankInterval as a list), computed from the revision's rows."""
 
     revision: so.Mapped[Revision] = so.relationship(back_populates="standings")
     institution: so.Mapped[Institution] = so.relationship()

@@ -152,7 +152,8 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     revision = Revision(campaign_id=campaign.id, number=expected,
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))
-    revision.standings.extend(standings.revision_rows(result))
+    revision.standings.extend(standings.revision_rows(result, float(campaign.threshold)))
+    revision.peers = standings.peer_figures(result.institutions)
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()

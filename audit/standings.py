@@ -9,6 +9,7 @@ into stored rows in one place, and each reader can say which result it shows: th
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import result_cache, scoring, services
+from . import fairness, result_cache, scoring, services
 from .extensions import db
 from .models import Campaign, LicenceOverride, Revision, RevisionStanding
 from .paging import ResultFilter
@@ -178,6 +179,45 @@ def _published_rows(revision: Revision) -> EditionResult:
                          results)
 
 
+# --- what a scorecard compares against ----------------------------------------------------------
+
+
+def peer_figures(institutions: Iterable[InstitutionResult]) -> dict[str, dict[str, Any]]:
+    """Per category: the ranked points (in ranking order) and each channel's median score over the category's
+    institutions that have one, the figures every scorecard of the result compares against."""
+    points: dict[str, list[float]] = {}
+    scores: dict[str, dict[str, list[float]]] = {}
+    for r in institutions:
+        mine = points.setdefault(r.category, [])
+        if r.points is not None:
+            mine.append(r.points)
+        channels = scores.setdefault(r.category, {})
+        for ch in r.channels:
+            if ch.score is not None:
+                channels.setdefault(ch.channel, []).append(ch.score)
+    return {category: {"points": points[category],
+                       "channels": {ch: statistics.median(values) for ch, values in scores[category].items()}}
+            for category in points}
+
+
+def revision_peers(revision: Revision) -> dict[str, dict[str, Any]]:
+    """The peer figures a revision keeps (or, for one published before it kept them, computed once)."""
+    if revision.peers is not None:
+        return revision.peers
+    return result_cache.frozen("peers", (revision.id, revision.number, revision.published_at),
+                               lambda: peer_figures(published(revision).institutions))
+
+
+def certainty_of(revision: Revision, row: RevisionStanding) -> fairness.RankInterval | None:
+    """An institution's bootstrap interval in a revision: kept in its row, or computed once from the revision."""
+    if row.certainty is not None:
+        return fairness.RankInterval(*row.certainty)
+    intervals = result_cache.frozen(
+        "certainty", (revision.id, revision.number, revision.published_at),
+        lambda: fairness.published_uncertainty(revision.standings, revision.threshold))
+    return intervals.get(row.institution_id)
+
+
 # --- storing -------------------------------------------------------------------------------
 
 
@@ -194,15 +234,20 @@ def rules_from_json(data: Mapping[str, Any]) -> scoring.CampaignRules:
                                  missing_channel="zero" if data.get("missing_channel") == "zero" else "exclude")
 
 
-def revision_rows(result: EditionResult) -> list[RevisionStanding]:
-    """The live result as a revision's rows: the one serialisation of a result."""
-    return [
+def revision_rows(result: EditionResult, threshold: float) -> list[RevisionStanding]:
+    """The live result as a revision's rows: the one serialisation of a result, each row with its interval."""
+    rows = [
         RevisionStanding(
             institution_id=r.institution_id, position=position, category=r.category, points=r.points, rank=r.rank,
             category_rank=r.category_rank, engine_licensed=r.engine_licensed, licensed=r.licensed,
             override_reason=r.override_reason, reasons=r.reasons_json(), channels=r.channels_json())
         for position, r in enumerate(result.institutions)
     ]
+    intervals = fairness.published_uncertainty(rows, threshold)  # as a reader of the stored rows would compute it
+    for row in rows:
+        interval = intervals.get(row.institution_id)
+        row.certainty = None if interval is None else list(interval)
+    return rows
 
 
 # --- comparing -----------------------------------------------------------------------------
