@@ -406,9 +406,9 @@ class Revision(db.Model):
     rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     """The rules it was scored with (weights, minimums, threshold, missing-channel policy), for
     `flask results verify`; None for revisions published before they were kept."""
-    peers: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
-    """category -> {"points": ranked points, "channels": {channel: median score}}, the figures every scorecard
-    compares against (audit.standings.peer_figures); None for revisions published before they were kept."""
+    figures: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    """What its readers summarise, computed once at publication (audit.standings.revision_figures): the peers
+    every scorecard compares against and the contacts behind each channel; None before they were kept."""
 
     standings: so.Mapped[list[RevisionStanding]] = so.relationship(
         back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")

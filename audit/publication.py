@@ -153,7 +153,7 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))
     revision.standings.extend(standings.revision_rows(result, float(campaign.threshold)))
-    revision.peers = standings.peer_figures(result.institutions)
+    revision.figures = standings.revision_figures(result.institutions, [ch.channel for ch in campaign.channels])
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()

@@ -214,7 +214,7 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
     standing = db.session.get(RevisionStanding, (revision.id, institution.id))
     if standing is None:
         return None
-    peers = standings.revision_peers(revision).get(standing.category, {"points": [], "channels": {}})
+    peers = standings.figures_of(revision)["categories"].get(standing.category, {"points": [], "channels": {}})
     ranked = list(peers["points"])
     channels = []
     for ch in campaign.channels:

@@ -10,7 +10,7 @@ into stored rows in one place, and each reader can say which result it shows: th
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from . import fairness, result_cache, scoring, services
 from .extensions import db
-from .models import Campaign, LicenceOverride, Revision, RevisionStanding
+from .models import Campaign, CampaignChannel, LicenceOverride, Revision, RevisionStanding
 from .paging import ResultFilter
 
 
@@ -182,30 +182,43 @@ def _published_rows(revision: Revision) -> EditionResult:
 # --- what a scorecard compares against ----------------------------------------------------------
 
 
-def peer_figures(institutions: Iterable[InstitutionResult]) -> dict[str, dict[str, Any]]:
-    """Per category: the ranked points (in ranking order) and each channel's median score over the category's
-    institutions that have one, the figures every scorecard of the result compares against."""
+def revision_figures(institutions: Sequence[InstitutionResult], channels: Iterable[str]) -> dict[str, Any]:
+    """What a result's readers summarise, computed once for a revision:
+
+    - "categories": per category, the ranked points (in ranking order) and each channel's median score over
+      the category's institutions that have one (what every scorecard compares against);
+    - "contacts": per channel of the edition, [institutions, least, median, most] contacts counted among the
+      institutions that offer the channel, or None (the public method page).
+    """
     points: dict[str, list[float]] = {}
     scores: dict[str, dict[str, list[float]]] = {}
+    counts: dict[str, list[int]] = {ch: [] for ch in channels}
     for r in institutions:
         mine = points.setdefault(r.category, [])
         if r.points is not None:
             mine.append(r.points)
-        channels = scores.setdefault(r.category, {})
+        by_channel = scores.setdefault(r.category, {})
         for ch in r.channels:
             if ch.score is not None:
-                channels.setdefault(ch.channel, []).append(ch.score)
-    return {category: {"points": points[category],
-                       "channels": {ch: statistics.median(values) for ch, values in scores[category].items()}}
-            for category in points}
+                by_channel.setdefault(ch.channel, []).append(ch.score)
+            if ch.channel in counts and not str(ch.status).startswith("not_offered"):
+                counts[ch.channel].append(ch.contacts)
+    return {
+        "categories": {category: {"points": points[category],
+                                  "channels": {ch: statistics.median(v) for ch, v in scores[category].items()}}
+                       for category in points},
+        "contacts": {ch: [len(n), min(n), statistics.median(n), max(n)] if n else None for ch, n in counts.items()},
+    }
 
 
-def revision_peers(revision: Revision) -> dict[str, dict[str, Any]]:
-    """The peer figures a revision keeps (or, for one published before it kept them, computed once)."""
-    if revision.peers is not None:
-        return revision.peers
-    return result_cache.frozen("peers", (revision.id, revision.number, revision.published_at),
-                               lambda: peer_figures(published(revision).institutions))
+def figures_of(revision: Revision) -> dict[str, Any]:
+    """The figures a revision keeps (or, for one published before it kept them, computed once)."""
+    if revision.figures is not None:
+        return revision.figures
+    channels = db.session.scalars(sa.select(CampaignChannel.channel).filter_by(campaign_id=revision.campaign_id)
+                                  .order_by(CampaignChannel.position)).all()
+    return result_cache.frozen("figures", (revision.id, revision.number, revision.published_at),
+                               lambda: revision_figures(published(revision).institutions, channels))
 
 
 def certainty_of(revision: Revision, row: RevisionStanding) -> fairness.RankInterval | None:

@@ -125,8 +125,8 @@ def test_the_figures_a_revision_keeps_equal_those_computed_from_its_rows(demo_ap
                 scores = [r.channels[channel]["score"] for r in peers
                           if r.channels.get(channel, {}).get("score") is not None]
                 assert median == (scorecard.median_or_none(scores))
-        assert revision.peers and all(r.certainty for r in revision.standings if r.points is not None)
-        revision.peers = None
+        assert revision.figures and all(r.certainty for r in revision.standings if r.points is not None)
+        revision.figures = None
         for row in revision.standings:
             row.certainty = None
         db.session.commit()

@@ -4,10 +4,11 @@ Revision ID: 0015
 Revises: 0009
 Create Date: 2026-12-02 04:00:00
 
-`revision.peers`: per category, the ranked points and each channel's median score;
+`revision.figures`: per category, the ranked points and each channel's median score, and per channel
+the spread of contacts behind each institution;
 `revision_standing.certainty`: the institution's bootstrap interval. Both are written at publication,
-so that a director's scorecard reads its own row and one small document instead of the whole
-revision. Revisions published before stay NULL and are computed when read.
+so that a director's scorecard and the public method page read one row and one small document
+instead of the whole revision. Revisions published before stay NULL and are computed when read.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('revision') as batch:
-        batch.add_column(sa.Column('peers', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('figures', sa.JSON(), nullable=True))
     with op.batch_alter_table('revision_standing') as batch:
         batch.add_column(sa.Column('certainty', sa.JSON(), nullable=True))
 
@@ -30,4 +31,4 @@ def downgrade():
     with op.batch_alter_table('revision_standing') as batch:
         batch.drop_column('certainty')
     with op.batch_alter_table('revision') as batch:
-        batch.drop_column('peers')
+        batch.drop_column('figures')
