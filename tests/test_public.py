@@ -176,6 +176,22 @@ def test_the_registry_filters_by_edition_category_and_region(demo_app, demo_clie
     assert registry_numbers(demo_client, "?category=nope&edition=999&region=x") == {n for n, *_ in by}
 
 
+def test_the_registry_finds_a_holder_by_name_or_town_whatever_the_letters_case(demo_app, demo_client):
+    publish_demo(demo_app)
+    with demo_app.app_context():
+        holders = certificates.current_holders(date.today())
+        one = holders[len(holders) // 2]
+        name, town = one.institution.name, one.institution.city
+        needle = name.casefold()
+        matching = {h.number for h in holders
+                    if needle in h.institution.name.casefold() or needle in h.institution.city.casefold()}
+    found = registry_numbers(demo_client, f"?q={name.upper()}")
+    assert one.number in found and found == matching
+    assert one.number in registry_numbers(demo_client, f"?q={town.lower()}")
+    assert registry_numbers(demo_client, "?q=nie-ma-takiej-instytucji") == set()
+    assert registry_numbers(demo_client, "?page=999") == registry_numbers(demo_client)  # past the end: the last page
+
+
 # --- an edition's method --------------------------------------------------------------------
 
 

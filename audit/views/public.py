@@ -17,7 +17,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import certificates, publication, rubric_library, services, standings
+from .. import certificates, paging, publication, rubric_library, services, standings
 from ..extensions import db
 from ..models import CATEGORIES, Campaign, CampaignChannel, Revision, RevisionStanding
 from ..rubrics import Rubric
@@ -81,10 +81,13 @@ def registry() -> str:
     edition = edition if any(c.id == edition for c in editions) else None
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     region = request.args.get("region") if request.args.get("region") in regions else None
-    holders = certificates.current_holders(today, edition, category, region)
+    search = (request.args.get("q") or "").strip()[:100]
+    found = paging.paginate(certificates.holders_query(today, edition, category, region, search),
+                            request.args.get("page", type=int), scalars=False)
+    holders = certificates.as_holders(found.items)
     groups = [(campaign, list(rows)) for campaign, rows in groupby(holders, key=lambda h: h.campaign)]
-    return render_template("public/registry.html", editions=editions, regions=regions, groups=groups,
-                           count=len(holders), edition=edition, category=category, region=region)
+    return render_template("public/registry.html", editions=editions, regions=regions, groups=groups, found=found,
+                           count=found.total, edition=edition, category=category, region=region, search=search)
 
 
 # --- an edition's method ---------------------------------------------------------------------
