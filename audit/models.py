@@ -502,6 +502,17 @@ class UserSession(db.Model):
     user: so.Mapped[User] = so.relationship()
 
 
+class ResultSnapshot(db.Model):
+    """An edition's live result as last computed, under the stamp of the state it was computed from
+    (audit.result_cache): read by every process instead of recomputing the edition; a stale one is ignored."""
+
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    stamp: so.Mapped[str] = so.mapped_column(sa.Text)
+    computed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
+
+
 class Setting(db.Model):
     """Small facts about the database itself, e.g. that the demo command made it."""
 

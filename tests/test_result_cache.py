@@ -11,6 +11,8 @@ from audit import publication, result_cache, review, standings
 from audit.extensions import db
 from audit.models import Answer, Campaign, CampaignChannel, Contact, Institution, Setting, User
 
+from .test_mail import mail_app, wait_for, worker  # noqa: F401 - fixtures
+
 
 def generation() -> str | None:
     return db.session.scalar(sa.select(Setting.value).filter_by(key=result_cache.GENERATION_KEY))
@@ -123,3 +125,41 @@ def test_a_change_committed_while_the_result_is_computed_is_not_hidden(demo_app)
         assert result_cache.cached("probe", campaign.id, computed_across_a_commit) == "stale"
         db.session.commit()
         assert result_cache.cached("probe", campaign.id, lambda: "current") == "current"
+
+
+def test_the_worker_rebuilds_a_stale_ranking_and_pages_then_read_it_without_recomputing(
+        mail_app, worker, monkeypatch, auth):  # noqa: F811 - the fixtures imported above
+    """A change schedules a rebuild; the worker process stores the snapshot; a page (any process) reads it."""
+    from audit import services
+    from audit.fairness_data import live_ranking
+    from audit.models import ResultSnapshot
+
+    with mail_app.app_context():
+        campaign, organiser = setup(mail_app)
+        contact = db.session.scalar(sa.select(Contact).filter_by(campaign_id=campaign.id, status="submitted"))
+        review.accept(contact, organiser, contact.version)
+        db.session.commit()
+        accepted = (contact.id, contact.institution_id, contact.channel)
+        current = result_cache._stamp_text(result_cache.stamp(campaign.id))
+        db.session.rollback()
+    worker.start()
+
+    def stored() -> bool:
+        with mail_app.app_context():
+            found = db.session.scalar(sa.select(ResultSnapshot.stamp).filter_by(kind="ranking", campaign_id=1))
+            db.session.rollback()
+            return found == current
+
+    wait_for(stored, "the worker stores the ranking of the new state", log=worker.log)
+    with mail_app.app_context():
+        result_cache.forget()
+
+        def must_not_run(_campaign_id: int) -> None:
+            raise AssertionError("the edition was recomputed although its snapshot is current")
+
+        monkeypatch.setattr(services, "score_edition", must_not_run)
+        result = live_ranking(db.session.get(Campaign, 1)).result
+        contact_id, institution_id, channel = accepted
+        assert result.of(institution_id).channel(channel).contact_ids.count(contact_id) == 1
+        auth.as_role("organiser")
+        assert auth.client.get("/organiser/campaigns/1/ranking").status_code == 200
