@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from babel.dates import format_date
@@ -29,6 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from . import paging
 from .extensions import db
 from .models import Campaign, Institution, Licence, Revision, RevisionStanding
 
@@ -126,28 +128,40 @@ def published_editions() -> list[Campaign]:
                                    .order_by(Campaign.year.desc(), Campaign.id.desc())))
 
 
-def current_holders(today: date, campaign_id: int | None = None, category: str | None = None,
-                    region: str | None = None) -> list[Holder]:
+def holders_query(today: date, campaign_id: int | None = None, category: str | None = None,
+                  region: str | None = None, search: str = "") -> sa.Select[Any]:
     """Licences neither revoked nor expired, of published editions; by edition, then points, then name."""
     published = sa.select(Revision.id).where(Revision.campaign_id == Licence.campaign_id).exists()
     query = (sa.select(Licence, Institution, Campaign)
              .join(Institution, Institution.id == Licence.institution_id)
              .join(Campaign, Campaign.id == Licence.campaign_id)
              .where(Licence.revoked_at.is_(None), Licence.valid_until >= today, published)
-             .order_by(Campaign.year.desc(), Campaign.id.desc(), Licence.points.desc(), Institution.name))
+             .order_by(Campaign.year.desc(), Campaign.id.desc(), Licence.points.desc(), Institution.name, Licence.id))
     if campaign_id is not None:
         query = query.where(Licence.campaign_id == campaign_id)
     if category:
         query = query.where(Institution.category == category)
     if region:
         query = query.where(Institution.region == region)
-    return [Holder(lic.number, lic.points, lic.valid_until, inst, campaign)
-            for lic, inst, campaign in db.session.execute(query)]
+    if search.strip():
+        query = query.where(paging.institution_matches(search))
+    return query
+
+
+def as_holders(rows: Iterable[Any]) -> list[Holder]:
+    return [Holder(lic.number, lic.points, lic.valid_until, inst, campaign) for lic, inst, campaign in rows]
+
+
+def current_holders(today: date, campaign_id: int | None = None, category: str | None = None,
+                    region: str | None = None) -> list[Holder]:
+    """Every current holder (the registry shows them a page at a time: holders_query)."""
+    return as_holders(db.session.execute(holders_query(today, campaign_id, category, region)))
 
 
 def holder_regions(today: date) -> list[str]:
     """The regions that have at least one current holder, for the registry's filter."""
-    return sorted({h.institution.region for h in current_holders(today)})
+    holders = holders_query(today).subquery()
+    return sorted(r for r in db.session.scalars(sa.select(holders.c.region).distinct()) if r)
 
 
 # --- the certificate -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import fairness as stats
-from . import scoring, services
+from . import publication, result_cache, scoring, services, standings
 from .extensions import db
 from .models import Answer, CalibrationGroup, Campaign, Contact, Institution, User
 from .rubrics import Criterion, Rubric
@@ -66,6 +66,44 @@ def standings_with_uncertainty(campaign_id: int) -> tuple[list[scoring.Standing]
     """The engine's standings and their bootstrap intervals, from one load of the edition's rows."""
     scored = services.score_edition(campaign_id)
     return scored.standings, uncertainty_of(scored)
+
+
+@dataclass(frozen=True)
+class LiveRanking:
+    """What the ranking page shows: the live result, its bootstrap intervals, and how it stands against the
+    newest published revision."""
+
+    result: standings.EditionResult
+    intervals: dict[int, stats.RankInterval]
+    latest_revision: int | None
+    """The id of the newest published revision (None before the first)."""
+    changed: int
+    """Institutions whose result differs from that revision's."""
+
+
+def live_ranking(campaign: Campaign) -> LiveRanking:
+    """The ranking page's figures, kept per edition state (audit.result_cache; a new revision changes it)."""
+    def compute() -> LiveRanking:
+        scored = services.score_edition(campaign.id)
+        result = standings.from_standings(campaign, scored.standings, scored.totals,
+                                          standings.overrides_of(campaign.id))
+        latest = publication.latest_revision(campaign.id)
+        changed = 0
+        if latest is not None:
+            before = standings.published(latest).by_institution()
+            changed = sum(1 for r in result.institutions if standings.differs(before.get(r.institution_id), r))
+        return LiveRanking(result, uncertainty_of(scored), None if latest is None else latest.id, changed)
+    return result_cache.cached("ranking", campaign.id, compute)
+
+
+def refresh_live_rankings() -> int:
+    """Bring the kept ranking of every edition past its draft up to date (the job worker runs this a few seconds
+    after a change); how many editions were looked at. An edition whose state did not change costs one query."""
+    editions = db.session.scalars(sa.select(Campaign).where(Campaign.status != "draft").order_by(Campaign.id)).all()
+    for campaign in editions:
+        live_ranking(campaign)
+        db.session.rollback()  # end the read: the next edition is read as it stands now
+    return len(editions)
 
 
 def uncertainty_of(scored: services.ScoredEdition) -> dict[int, stats.RankInterval]:

@@ -31,12 +31,14 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app
 from huey import Huey, PostgresHuey, SqliteHuey, crontab
 
-from . import outbox
+from . import fairness_data, outbox, result_cache
 from .mail import QUEUED
 from .models import utcnow
 
 log = logging.getLogger(__name__)
 NEXT_WAKEUP = "mail-next-wakeup"  # huey's key-value store: when the next delayed wake-up is due (epoch s)
+RANKINGS_DUE = "rankings-refresh-due"  # huey's key-value store: a ranking refresh is scheduled
+RANKINGS_DELAY_S = 3.0
 
 
 def queue_location(app: Flask) -> tuple[str, str]:
@@ -66,7 +68,14 @@ def make_huey(app: Flask) -> Huey:
         with app.app_context():
             _deliver(huey)
 
+    @huey.task(name="refresh_rankings")
+    def refresh_rankings() -> None:
+        with app.app_context():
+            huey.delete(RANKINGS_DUE)
+            fairness_data.refresh_live_rankings()
+
     huey.deliver_mail = deliver_mail  # type: ignore[attr-defined]
+    huey.refresh_rankings = refresh_rankings  # type: ignore[attr-defined]
     return huey
 
 
@@ -109,9 +118,27 @@ def wake(app: Flask | None = None) -> None:
         log.exception("could not enqueue a mail wake-up; the next sweep delivers it")
 
 
+def refresh_rankings_soon(app: Flask | None = None) -> None:
+    """Rebuild the kept live rankings a few seconds from now: a burst of reviews makes one rebuild, not one each.
+    Never raises: a page that finds its ranking stale computes it itself."""
+    try:
+        huey = get(app)
+        try:
+            due = huey.get(RANKINGS_DUE, peek=True)
+            if due is None or float(due) < time.time() - 60:  # none scheduled (or one that was lost)
+                huey.put(RANKINGS_DUE, time.time() + RANKINGS_DELAY_S)
+                huey.refresh_rankings.schedule(delay=RANKINGS_DELAY_S)  # type: ignore[attr-defined]
+        finally:
+            huey.storage.close()
+    except Exception:
+        log.exception("could not schedule a ranking refresh; the next page view computes it")
+
+
 def _after_commit(session: so.Session) -> None:
     if session.info.pop(QUEUED, False):
         wake()
+    if session.info.pop(result_cache.CHANGED, False):
+        refresh_rankings_soon()
 
 
 def init_app(app: Flask) -> None:
@@ -124,6 +151,7 @@ def init_app(app: Flask) -> None:
 def _after_rollback(session: so.Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction: what it wrote is gone
         session.info.pop(QUEUED, None)
+        session.info.pop(result_cache.CHANGED, None)
 
 
 def run_worker(app: Flask, workers: int = 2) -> None:

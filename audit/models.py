@@ -429,6 +429,9 @@ class Revision(db.Model):
     rules: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     """The rules it was scored with (weights, minimums, threshold, missing-channel policy), for
     `flask results verify`; None for revisions published before they were kept."""
+    figures: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
+    """What its readers summarise, computed once at publication (audit.standings.revision_figures): the peers
+    every scorecard compares against and the contacts behind each channel; None before they were kept."""
 
     standings: so.Mapped[list[RevisionStanding]] = so.relationship(
         back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")
@@ -453,6 +456,8 @@ class RevisionStanding(db.Model):
     """The engine's reasons, as [code, detail] pairs."""
     channels: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     """channel -> {"status", "score" (0-1 or None), "weight", "contacts": n, "contact_ids", "contact_scores"}"""
+    certainty: so.Mapped[list[Any] | None] = so.mapped_column(sa.JSON)
+    """Its bootstrap interval (audit.fairness.RankInterval as a list), computed from the revision's rows."""
 
     revision: so.Mapped[Revision] = so.relationship(back_populates="standings")
     institution: so.Mapped[Institution] = so.relationship()
@@ -518,6 +523,17 @@ class UserSession(db.Model):
     """"logout", "password", "deactivated"."""
 
     user: so.Mapped[User] = so.relationship()
+
+
+class ResultSnapshot(db.Model):
+    """An edition's live result as last computed, under the stamp of the state it was computed from
+    (audit.result_cache): read by every process instead of recomputing the edition; a stale one is ignored."""
+
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    stamp: so.Mapped[str] = so.mapped_column(sa.Text)
+    computed_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    data: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary)
 
 
 class Setting(db.Model):

@@ -146,13 +146,14 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     if number is not None and number > expected:
         raise PublicationError(N_("This page is out of date: reload it and publish again."))
     lifecycle.require(campaign, Action.PUBLISH)
-    result = standings.live(campaign)
+    result = standings.live(campaign, fresh=True)  # what is frozen is computed in this transaction
     if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
     revision = Revision(campaign_id=campaign.id, number=expected,
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))
-    revision.standings.extend(standings.revision_rows(result))
+    revision.standings.extend(standings.revision_rows(result, float(campaign.threshold)))
+    revision.figures = standings.revision_figures(result.institutions, [ch.channel for ch in campaign.channels])
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()

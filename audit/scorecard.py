@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from . import fairness, publication, redaction
+from . import fairness, publication, redaction, standings
 from .extensions import db
 from .models import Answer, Appeal, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, User
 from .rubrics import Criterion, Rubric, Text
@@ -163,6 +163,8 @@ class Scorecard:
     licence: Licence | None = None
     """The licence granted in this edition, unless revoked."""
     rubrics_by_contact: dict[int, Rubric] = field(default_factory=dict)
+    ranked: int = 0
+    """Institutions ranked in the whole edition (every category)."""
     certainty: fairness.RankInterval | None = None
     """How certain the position is: a bootstrap over the contacts the revision counted (audit/fairness.py)."""
 
@@ -212,14 +214,12 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
     standing = db.session.get(RevisionStanding, (revision.id, institution.id))
     if standing is None:
         return None
-    peers = [r for r in revision.standings if r.category == standing.category]
-    ranked = [r.points for r in peers if r.points is not None]
+    peers = standings.figures_of(revision)["categories"].get(standing.category, {"points": [], "channels": {}})
+    ranked = list(peers["points"])
     channels = []
     for ch in campaign.channels:
         mine = standing.channels.get(ch.channel, {})
-        others = [r.channels.get(ch.channel, {}).get("score") for r in peers]
-        channels.append(ChannelLine(ch.channel, mine.get("score"),
-                                    median_or_none([s for s in others if s is not None]),
+        channels.append(ChannelLine(ch.channel, mine.get("score"), peers["channels"].get(ch.channel),
                                     mine.get("contacts", 0), mine.get("weight", 0.0),
                                     mine.get("status", "no_contacts")))
     contact_ids = [i for ch in standing.channels.values() for i in ch.get("contact_ids", [])]
@@ -254,4 +254,6 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
                      db.session.scalar(sa.select(Licence).filter_by(campaign_id=campaign.id, institution_id=institution.id,
                                                                     revoked_at=None)),
                      {c.id: rubrics[c.channel] for c in contacts},
-                     fairness.published_uncertainty(revision.standings, revision.threshold).get(institution.id))
+                     ranked=db.session.scalar(sa.select(sa.func.count()).where(
+                         RevisionStanding.revision_id == revision.id, RevisionStanding.rank.is_not(None))) or 0,
+                     certainty=standings.certainty_of(revision, standing))

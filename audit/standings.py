@@ -9,7 +9,8 @@ into stored rows in one place, and each reader can say which result it shows: th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import scoring, services
+from . import fairness, result_cache, scoring, services
 from .extensions import db
-from .models import Campaign, LicenceOverride, Revision, RevisionStanding
+from .models import Campaign, CampaignChannel, LicenceOverride, Revision, RevisionStanding
 from .paging import ResultFilter
 
 
@@ -133,10 +134,15 @@ def from_standings(campaign: Campaign, standings: Iterable[scoring.Standing],
     return EditionResult(campaign.id, None, None, float(campaign.threshold), tuple(results))
 
 
-def live(campaign: Campaign) -> EditionResult:
-    """What the next revision would hold: the engine's standings now, overrides applied."""
-    scored = services.score_edition(campaign.id)
-    return from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign.id))
+def live(campaign: Campaign, fresh: bool = False) -> EditionResult:
+    """What the next revision would hold: the engine's standings now, overrides applied.
+
+    Kept per edition state (audit.result_cache); `fresh` recomputes it whatever was kept (publishing does).
+    """
+    def compute() -> EditionResult:
+        scored = services.score_edition(campaign.id)
+        return from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign.id))
+    return compute() if fresh else result_cache.cached("live", campaign.id, compute)
 
 
 def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:
@@ -145,7 +151,18 @@ def _channel_from_json(name: str, data: Mapping[str, Any]) -> ChannelFigure:
 
 
 def published(revision: Revision) -> EditionResult:
-    """A published revision's frozen result, read without loading one ORM object per row."""
+    """A published revision's frozen result, read once per process (a revision never changes)."""
+    return result_cache.frozen("published", (revision.id, revision.number, revision.published_at),
+                               lambda: _read_published(revision))
+
+
+def _read_published(revision: Revision) -> EditionResult:
+    """A revision's rows, read without loading one ORM object per row."""
+    with services.cyclic_gc_paused():
+        return _published_rows(revision)
+
+
+def _published_rows(revision: Revision) -> EditionResult:
     rows = db.session.execute(
         sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
                   RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.engine_licensed,
@@ -160,6 +177,58 @@ def published(revision: Revision) -> EditionResult:
         in rows)
     return EditionResult(revision.campaign_id, revision.number, revision.published_at, float(revision.threshold),
                          results)
+
+
+# --- what a scorecard compares against ----------------------------------------------------------
+
+
+def revision_figures(institutions: Sequence[InstitutionResult], channels: Iterable[str]) -> dict[str, Any]:
+    """What a result's readers summarise, computed once for a revision:
+
+    - "categories": per category, the ranked points (in ranking order) and each channel's median score over
+      the category's institutions that have one (what every scorecard compares against);
+    - "contacts": per channel of the edition, [institutions, least, median, most] contacts counted among the
+      institutions that offer the channel, or None (the public method page).
+    """
+    points: dict[str, list[float]] = {}
+    scores: dict[str, dict[str, list[float]]] = {}
+    counts: dict[str, list[int]] = {ch: [] for ch in channels}
+    for r in institutions:
+        mine = points.setdefault(r.category, [])
+        if r.points is not None:
+            mine.append(r.points)
+        by_channel = scores.setdefault(r.category, {})
+        for ch in r.channels:
+            if ch.score is not None:
+                by_channel.setdefault(ch.channel, []).append(ch.score)
+            if ch.channel in counts and not str(ch.status).startswith("not_offered"):
+                counts[ch.channel].append(ch.contacts)
+    return {
+        "categories": {category: {"points": points[category],
+                                  "channels": {ch: statistics.median(v) for ch, v in scores[category].items()}}
+                       for category in points},
+        "contacts": {ch: [len(n), min(n), statistics.median(n), max(n)] if n else None for ch, n in counts.items()},
+    }
+
+
+def figures_of(revision: Revision) -> dict[str, Any]:
+    """The figures a revision keeps (or, for one published before it kept them, computed once)."""
+    if revision.figures is not None:
+        return revision.figures
+    channels = db.session.scalars(sa.select(CampaignChannel.channel).filter_by(campaign_id=revision.campaign_id)
+                                  .order_by(CampaignChannel.position)).all()
+    return result_cache.frozen("figures", (revision.id, revision.number, revision.published_at),
+                               lambda: revision_figures(published(revision).institutions, channels))
+
+
+def certainty_of(revision: Revision, row: RevisionStanding) -> fairness.RankInterval | None:
+    """An institution's bootstrap interval in a revision: kept in its row, or computed once from the revision."""
+    if row.certainty is not None:
+        return fairness.RankInterval(*row.certainty)
+    intervals = result_cache.frozen(
+        "certainty", (revision.id, revision.number, revision.published_at),
+        lambda: fairness.published_uncertainty(revision.standings, revision.threshold))
+    return intervals.get(row.institution_id)
 
 
 # --- storing -------------------------------------------------------------------------------
@@ -178,15 +247,20 @@ def rules_from_json(data: Mapping[str, Any]) -> scoring.CampaignRules:
                                  missing_channel="zero" if data.get("missing_channel") == "zero" else "exclude")
 
 
-def revision_rows(result: EditionResult) -> list[RevisionStanding]:
-    """The live result as a revision's rows: the one serialisation of a result."""
-    return [
+def revision_rows(result: EditionResult, threshold: float) -> list[RevisionStanding]:
+    """The live result as a revision's rows: the one serialisation of a result, each row with its interval."""
+    rows = [
         RevisionStanding(
             institution_id=r.institution_id, position=position, category=r.category, points=r.points, rank=r.rank,
             category_rank=r.category_rank, engine_licensed=r.engine_licensed, licensed=r.licensed,
             override_reason=r.override_reason, reasons=r.reasons_json(), channels=r.channels_json())
         for position, r in enumerate(result.institutions)
     ]
+    intervals = fairness.published_uncertainty(rows, threshold)  # as a reader of the stored rows would compute it
+    for row in rows:
+        interval = intervals.get(row.institution_id)
+        row.certainty = None if interval is None else list(interval)
+    return rows
 
 
 # --- comparing -----------------------------------------------------------------------------

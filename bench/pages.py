@@ -1,9 +1,12 @@
-"""The organiser's long pages on a national edition: server time and HTML size of each first page.
+"""The pages at national size: server time and HTML size of each, for organisers, directors and the public.
 
 5,000 institutions built by bench/national.py (one director each, a contact per channel and one more
 waiting for review, revision 1 published) in a SQLite file; each page is asked for with the Flask
-test client, logged in as the organiser. Time: the best of a few requests (rendering included, no
-network). Budgets: under 1 s and under 1 MB of HTML a page.
+test client, logged in as its reader (rendering included, no network). Each page is timed on its first
+view in a warm process that has nothing of the edition in memory (reading what the database keeps: the
+live result's snapshot the job worker stored, a revision's figures) and on repeat views (best of a few);
+the budget holds for the first view. The ranking is also timed computed in the request, as when no worker has rebuilt it yet. Budgets: organiser pages under 1 s and
+1 MB of HTML, a director's scorecard and the public pages under 100 ms.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import re
 import tempfile
 import time
 
+from flask.testing import FlaskClient
+
+from audit import fairness_data, result_cache
 from audit.extensions import db
 
 from . import national
@@ -19,16 +25,27 @@ from .engine import throwaway_app
 from .report import Row
 
 INSTITUTIONS = 5000
-TIME_BUDGET_S = 1.0
 SIZE_BUDGET_MB = 1.0
 RUNS = 3
+ORGANISER, DIRECTOR, PUBLIC = "organiser", "director", "public"
+BUDGET_S = {ORGANISER: 1.0, DIRECTOR: 0.1, PUBLIC: 0.1}
 PAGES = {
-    "ranking": "/organiser/campaigns/{c}/ranking",
-    "revision": "/organiser/campaigns/{c}/revisions/{r}",
-    "review queue": "/organiser/campaigns/{c}/review",
-    "progress": "/organiser/campaigns/{c}/progress",
-    "people (directors)": "/organiser/people?role=director",
+    "ranking": (ORGANISER, "/organiser/campaigns/{c}/ranking"),
+    "revision": (ORGANISER, "/organiser/campaigns/{c}/revisions/{r}"),
+    "review queue": (ORGANISER, "/organiser/campaigns/{c}/review"),
+    "progress": (ORGANISER, "/organiser/campaigns/{c}/progress"),
+    "people (directors)": (ORGANISER, "/organiser/people?role=director"),
+    "director's scorecard": (DIRECTOR, "/director/campaigns/{c}/institutions/{i}"),
+    "public registry": (PUBLIC, "/registry"),
+    "public method page": (PUBLIC, "/editions/{c}/method"),
 }
+
+
+def _logged_in(client: FlaskClient, email: str) -> FlaskClient:
+    login = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post("/login", data={"email": email, "password": national.PASSWORD, "csrf_token": token})
+    return client
 
 
 def run() -> list[Row]:
@@ -36,26 +53,38 @@ def run() -> list[Row]:
         app = throwaway_app(tmp)
         with app.app_context():
             db.create_all()
-            print(f"building a national edition of {INSTITUTIONS:,} institutions for the organiser's pages...",
-                  flush=True)
+            print(f"building a national edition of {INSTITUTIONS:,} institutions for the pages...", flush=True)
             edition = national.build(INSTITUTIONS)
             db.session.remove()
-        client = app.test_client()
-        login = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-        client.post("/login", data={"email": edition.organiser, "password": national.PASSWORD, "csrf_token": token})
+        clients = {ORGANISER: _logged_in(app.test_client(), edition.organiser),
+                   DIRECTOR: _logged_in(app.test_client(), edition.director), PUBLIC: app.test_client()}
         rows = []
-        for name, url in PAGES.items():
-            url = url.format(c=edition.campaign_id, r=edition.revision)
-            best, size = float("inf"), 0
+        ranking = PAGES["ranking"][1].format(c=edition.campaign_id)
+        start = time.perf_counter()
+        assert clients[ORGANISER].get(ranking).status_code == 200
+        computed = time.perf_counter() - start
+        rows.append(Row(f"pages: ranking, computed in the request ({INSTITUTIONS:,} institutions)",
+                        f"{computed * 1000:,.0f} ms", computed / BUDGET_S[ORGANISER], None,
+                        note="no worker yet; after a change the worker rebuilds it within seconds"))
+        with app.app_context():  # a fresh process: nothing in memory, the snapshot the worker stored in the database
+            result_cache.forget()
+            fairness_data.refresh_live_rankings()
+            result_cache.forget()
+        for name, (reader, url) in PAGES.items():
+            url = url.format(c=edition.campaign_id, r=edition.revision, i=edition.institution_id)
+            assert clients[reader].get(url).status_code == 200  # the process warmed: templates compiled, locales loaded
+            with app.app_context():
+                result_cache.forget()  # ... but nothing of this edition in memory, as in another web process
+            times, size = [], 0
             for _ in range(RUNS):
                 start = time.perf_counter()
-                response = client.get(url)
-                best = min(best, time.perf_counter() - start)
+                response = clients[reader].get(url)
+                times.append(time.perf_counter() - start)
                 assert response.status_code == 200, (url, response.status_code)
                 size = len(response.data)
-            rows += [Row(f"pages: {name}, server time ({INSTITUTIONS:,} institutions)", f"{best * 1000:,.0f} ms",
-                         best / TIME_BUDGET_S, 1.0, note=f"ratio to {TIME_BUDGET_S:g} s"),
+            first, repeat, budget = times[0], min(times[1:]), BUDGET_S[reader]
+            rows += [Row(f"pages: {name}, first view ({INSTITUTIONS:,} institutions)", f"{first * 1000:,.0f} ms",
+                         first / budget, 1.0, note=f"ratio to {budget:g} s; repeat view {repeat * 1000:,.0f} ms"),
                      Row(f"pages: {name}, HTML", f"{size / 1024:,.0f} KB", size / 1024 / 1024 / SIZE_BUDGET_MB, 1.0,
                          note=f"ratio to {SIZE_BUDGET_MB:g} MB")]
     return rows

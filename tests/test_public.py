@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import statistics
 from datetime import date, datetime, timedelta
 
 import pypdf
@@ -175,6 +176,22 @@ def test_the_registry_filters_by_edition_category_and_region(demo_app, demo_clie
     assert registry_numbers(demo_client, "?category=nope&edition=999&region=x") == {n for n, *_ in by}
 
 
+def test_the_registry_finds_a_holder_by_name_or_town_whatever_the_letters_case(demo_app, demo_client):
+    publish_demo(demo_app)
+    with demo_app.app_context():
+        holders = certificates.current_holders(date.today())
+        one = holders[len(holders) // 2]
+        name, town = one.institution.name, one.institution.city
+        needle = name.casefold()
+        matching = {h.number for h in holders
+                    if needle in h.institution.name.casefold() or needle in h.institution.city.casefold()}
+    found = registry_numbers(demo_client, f"?q={name.upper()}")
+    assert one.number in found and found == matching
+    assert one.number in registry_numbers(demo_client, f"?q={town.lower()}")
+    assert registry_numbers(demo_client, "?q=nie-ma-takiej-instytucji") == set()
+    assert registry_numbers(demo_client, "?page=999") == registry_numbers(demo_client)  # past the end: the last page
+
+
 # --- an edition's method --------------------------------------------------------------------
 
 
@@ -197,6 +214,30 @@ def test_the_method_page_renders_every_pinned_rubric_and_the_weights(demo_app, d
     assert len(weights) == len(rubrics) and sum(weights) == pytest.approx(100, abs=0.05)
     assert all(str(escape(r.note)) in page for r in revisions)
     assert "750,0" in page  # the threshold
+
+
+def test_the_method_pages_contact_spread_is_the_revisions_rows_summarised(demo_app):
+    """The spread publication stored equals one computed from the revision's rows, and one computed for
+    a revision published before figures were stored."""
+    from audit import result_cache, standings
+    from audit.views.public import Spread, edition_method
+
+    campaign_id, _ = publish_demo(demo_app)
+    with demo_app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        latest = publication.latest_revision(campaign_id)
+        expected = {}
+        for ch in campaign.channels:  # the rule, row by row
+            counts = [int(r.channels[ch.channel].get("contacts") or 0) for r in latest.standings
+                      if ch.channel in r.channels and not r.channels[ch.channel]["status"].startswith("not_offered")]
+            expected[ch.channel] = Spread(len(counts), min(counts), statistics.median(counts), max(counts))
+        assert {c.channel: c.spread for c in edition_method(campaign).channels} == expected
+        assert latest.figures is not None
+        latest.figures = None
+        db.session.commit()
+        result_cache.forget()
+        assert standings.figures_of(latest)["contacts"]
+        assert {c.channel: c.spread for c in edition_method(campaign).channels} == expected
 
 
 def test_the_method_page_in_english(demo_app, demo_client):

@@ -99,6 +99,42 @@ def test_the_director_reads_their_scorecard_against_the_published_revision(demo_
     assert "plotly-basic" in page and "cdn" not in page.lower()
 
 
+def test_the_figures_a_revision_keeps_equal_those_computed_from_its_rows(demo_app):
+    """A scorecard reads its peers' figures and its interval from what publication stored; a revision
+    published before they were stored gets the same numbers computed from its rows."""
+    from audit import result_cache
+
+    with demo_app.app_context():
+        campaign = db.session.get(Campaign, PAST)
+        revision = publication.latest_revision(campaign.id)
+        institutions = [db.session.get(Institution, iid) for iid in db.session.scalars(
+            sa.select(RevisionStanding.institution_id).filter_by(revision_id=revision.id))]
+
+        def figures() -> list[tuple]:
+            db.session.expire_all()
+            cards = [scorecard.build(campaign, i) for i in institutions]
+            return [(c.category_points, [(ch.channel, ch.score, ch.category_median) for ch in c.channels], c.certainty)
+                    for c in cards]
+
+        stored = figures()
+        for (points, channels, _), institution in zip(stored, institutions, strict=True):  # the rule, row by row
+            category = db.session.get(RevisionStanding, (revision.id, institution.id)).category
+            peers = [r for r in revision.standings if r.category == category]
+            assert sorted(points) == sorted(r.points for r in peers if r.points is not None)
+            for channel, _score, median in channels:
+                scores = [r.channels[channel]["score"] for r in peers
+                          if r.channels.get(channel, {}).get("score") is not None]
+                assert median == (scorecard.median_or_none(scores))
+        assert revision.figures and all(r.certainty for r in revision.standings if r.points is not None)
+        revision.figures = None
+        for row in revision.standings:
+            row.certainty = None
+        db.session.commit()
+        result_cache.forget()
+        assert figures() == stored
+        assert any(card[2] is not None and card[2].rank_best != card[2].rank_worst for card in stored)
+
+
 def test_a_director_gets_nothing_of_another_institution(demo_app, auth):
     own, other = director_and_institutions(demo_app)
     with demo_app.app_context():

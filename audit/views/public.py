@@ -8,18 +8,18 @@ of the licensed institution; anyone else gets 404, since the verification page i
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import certificates, publication, rubric_library, services
+from .. import certificates, paging, publication, rubric_library, services, standings
 from ..extensions import db
-from ..models import CATEGORIES, Campaign, CampaignChannel, Revision
+from ..models import CATEGORIES, Campaign, CampaignChannel, Revision, RevisionStanding
 from ..rubrics import Rubric
 
 bp = Blueprint("public", __name__)
@@ -81,10 +81,13 @@ def registry() -> str:
     edition = edition if any(c.id == edition for c in editions) else None
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     region = request.args.get("region") if request.args.get("region") in regions else None
-    holders = certificates.current_holders(today, edition, category, region)
+    search = (request.args.get("q") or "").strip()[:100]
+    found = paging.paginate(certificates.holders_query(today, edition, category, region, search),
+                            request.args.get("page", type=int), scalars=False)
+    holders = certificates.as_holders(found.items)
     groups = [(campaign, list(rows)) for campaign, rows in groupby(holders, key=lambda h: h.campaign)]
-    return render_template("public/registry.html", editions=editions, regions=regions, groups=groups,
-                           count=len(holders), edition=edition, category=category, region=region)
+    return render_template("public/registry.html", editions=editions, regions=regions, groups=groups, found=found,
+                           count=found.total, edition=edition, category=category, region=region, search=search)
 
 
 # --- an edition's method ---------------------------------------------------------------------
@@ -127,24 +130,20 @@ def _published_or_404(campaign_id: int) -> Campaign:
     return campaign
 
 
-def _spread(counts: list[int]) -> Spread | None:
-    return Spread(len(counts), min(counts), statistics.median(counts), max(counts)) if counts else None
-
-
 def edition_method(campaign: Campaign) -> EditionMethod:
-    """The published rules of an edition and the contacts behind its latest revision."""
+    """The published rules of an edition and the contacts behind its latest revision (from the figures the
+    revision keeps: a national revision's rows are never loaded for a public page)."""
     revisions = publication.revisions_of(campaign.id)
     latest = revisions[0]
     total = sum(ch.weight for ch in campaign.channels) or 1.0
-    channels = []
-    for ch in campaign.channels:
-        counts = [int(row.channels[ch.channel].get("contacts") or 0) for row in latest.standings
-                  if ch.channel in row.channels
-                  and not str(row.channels[ch.channel].get("status", "")).startswith("not_offered")]
-        channels.append(ChannelMethod(ch.channel, ch.weight / total, ch.min_contacts,
-                                      services.rubric_by_hash(ch.rubric_hash), _spread(counts)))
-    return EditionMethod(campaign, channels, revisions, len(latest.standings),
-                         sum(1 for row in latest.standings if row.licensed))
+    contacts = standings.figures_of(latest)["contacts"]
+    channels = [ChannelMethod(ch.channel, ch.weight / total, ch.min_contacts, services.rubric_by_hash(ch.rubric_hash),
+                              Spread(*contacts[ch.channel]) if contacts.get(ch.channel) else None)
+                for ch in campaign.channels]
+    institutions, licensed = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((RevisionStanding.licensed, 1), else_=0)), 0))
+        .where(RevisionStanding.revision_id == latest.id)).one()
+    return EditionMethod(campaign, channels, revisions, institutions, licensed)
 
 
 @bp.get("/editions/<int:campaign_id>/method")

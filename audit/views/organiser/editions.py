@@ -13,7 +13,7 @@ from ... import editions, journal, journal_text, lifecycle, paging, publication,
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
-from ...fairness_data import standings_with_uncertainty, uncertainty_of
+from ...fairness_data import live_ranking, standings_with_uncertainty
 from ...forms import DirectorAccessForm, EditionForm, OverrideForm, PublishForm, StepForm
 from ...lifecycle import Action
 from ...models import Campaign, Contact, Institution, LicenceOverride, User
@@ -168,17 +168,13 @@ def ranking(campaign_id: int) -> str:
     """The live result (what the next revision would publish), saying how it stands against the published one."""
     campaign = db.get_or_404(Campaign, campaign_id)
     where = paging.result_filter(request.args)
-    scored = services.score_edition(campaign_id)
-    uncertainty = uncertainty_of(scored)  # bootstrap intervals: audit/fairness.py
-    result = edition_results.from_standings(campaign, scored.standings, scored.totals, overrides_of(campaign_id))
+    ranking = live_ranking(campaign)  # kept per edition state: audit/result_cache.py
+    result, uncertainty = ranking.result, ranking.intervals  # bootstrap intervals: audit/fairness.py
     found = paging.of_list(edition_results.filtered(result, where), request.args.get("page", type=int))
     names = {i.id: i for i in db.session.scalars(sa.select(Institution).where(
         Institution.id.in_([r.institution_id for r in found.items])))}
     latest = publication.latest_revision(campaign_id)
-    published = edition_results.published(latest) if latest is not None else None
-    before = published.by_institution() if published is not None else {}
-    changed = 0 if published is None else sum(
-        1 for r in result.institutions if edition_results.differs(before.get(r.institution_id), r))
+    changed = ranking.changed
     return render_template("organiser/ranking.html", campaign=campaign, found=found, result=result,
                            institutions=names, where=where, regions=paging.regions(), uncertainty=uncertainty,
                            latest=latest, changed=changed)

@@ -1,0 +1,235 @@
+"""An edition's live result computed once per change, not once per page view.
+
+A national recompute takes about a second; the ranking, the overview and the exports all need it.
+Each process keeps the last few results, each under the *stamp* of the state it was computed from:
+
+- `results.generation`, a counter (a Setting row) that every flush able to change a live result
+  bumps in its own transaction: a contact entering or leaving "accepted" or changed while
+  accepted, its answers, an edition's rules or channels, an institution, an assignment, an
+  override, a published revision. The bump is an ORM event, so no write path has to remember it; ORM-level bulk
+  UPDATE/DELETE/INSERT statements on those tables bump it too;
+- the count, version sum and largest id of the edition's accepted contacts: a second, independent
+  witness of the answers that count (every change of a contact or its answers raises its version).
+
+A result is stored only if the stamp read before computing it equals the stamp read after, so a
+change committed during the computation never hides under an older stamp. It is kept at two levels:
+in the process (a dict) and in the database (`result_snapshot`, pickled), so another process, or this
+one after a restart, reads it instead of recomputing; the job worker rebuilds a stale one a few
+seconds after the change (audit.jobs), so an organiser seldom waits for it. Published revisions
+never change, so their results are kept by revision id.
+
+The snapshot is pickled because it is read on every ranking view and pickle rebuilds a national result
+(tens of thousands of small records) an order of magnitude faster than any text format; it is only
+ever written by this module from the engine's own records, and one that fails to load is recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+from .models import (
+    Answer,
+    AnswerCorrection,
+    Assignment,
+    Campaign,
+    CampaignChannel,
+    Contact,
+    Institution,
+    LicenceOverride,
+    ResultSnapshot,
+    Revision,
+    Setting,
+    utcnow,
+)
+from .services import cyclic_gc_paused
+
+log = logging.getLogger(__name__)
+CHANGED = "results-changed"
+"""session.info flag: this transaction changed what a live result depends on (audit.jobs refreshes it)."""
+CODE = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes()
+    for name in ("scoring.py", "rubrics.py", "services.py", "standings.py", "fairness.py", "fairness_data.py",
+                 "result_cache.py"))).hexdigest()[:16]
+"""The code that computes and shapes a result: a snapshot another version of it wrote is never read
+(a deployed fix of the engine recomputes every edition)."""
+GENERATION_KEY = "results.generation"
+KEEP = 6
+"""Results kept per process (a national one is ~10 MB)."""
+
+T = TypeVar("T")
+Stamp = tuple[Any, ...]
+
+_ALWAYS = (Campaign, CampaignChannel, Institution, Assignment, LicenceOverride, AnswerCorrection, Revision)
+_TABLES = frozenset(t.__table__.name for t in (*_ALWAYS, Contact, Answer))  # type: ignore[attr-defined]
+
+
+class _Memo:
+    """A small thread-safe LRU: key -> (stamp, value)."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Any, tuple[Stamp, Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, stamp: Stamp) -> Any | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] != stamp:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: Any, stamp: Stamp, value: Any) -> None:
+        with self._lock:
+            self._items[key] = (stamp, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def init_app(app: Flask) -> None:
+    """Each app keeps its own results: two apps in one process (tests) never share one."""
+    app.extensions["result_cache"] = _Memo(KEEP)
+
+
+def _memo() -> _Memo:
+    return current_app.extensions["result_cache"]  # type: ignore[no-any-return]
+
+
+def stamp(campaign_id: int) -> Stamp:
+    """The state a live result of the edition depends on, read in one query."""
+    generation = sa.select(Setting.value).where(Setting.key == GENERATION_KEY).scalar_subquery()
+    row = db.session.execute(
+        sa.select(generation, sa.func.count(Contact.id), sa.func.coalesce(sa.func.sum(Contact.version), 0),
+                  sa.func.coalesce(sa.func.max(Contact.id), 0))
+        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")).one()
+    return (campaign_id, *row)
+
+
+def cached(kind: str, campaign_id: int, compute: Callable[[], T]) -> T:
+    """`compute()` for the edition's current state: from memory, or the database's snapshot, when that
+    state was seen before."""
+    before = stamp(campaign_id)
+    found = _memo().get((kind, campaign_id), before)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    stored = _read_snapshot(kind, campaign_id, before)
+    if stored is not None:
+        _memo().put((kind, campaign_id), before, stored)
+        return stored  # type: ignore[no-any-return]
+    value = compute()
+    if stamp(campaign_id) == before:
+        _memo().put((kind, campaign_id), before, value)
+        _write_snapshot(kind, campaign_id, before, value)
+    return value
+
+
+def _stamp_text(value: Stamp) -> str:
+    return json.dumps([CODE, *value])
+
+
+def _read_snapshot(kind: str, campaign_id: int, value: Stamp) -> Any | None:
+    data = db.session.scalar(sa.select(ResultSnapshot.data).filter_by(
+        kind=kind, campaign_id=campaign_id, stamp=_stamp_text(value)))
+    if data is None:
+        return None
+    try:
+        with cyclic_gc_paused():  # tens of thousands of acyclic records: the collector's passes find nothing
+            return pickle.loads(data)  # written by _write_snapshot only, from the engine's records
+    except Exception:  # a snapshot from another version of the code: recompute it
+        log.warning("result snapshot %s/%s unreadable; recomputing", kind, campaign_id, exc_info=True)
+        return None
+
+
+def _write_snapshot(kind: str, campaign_id: int, value: Stamp, result: Any) -> None:
+    """Upsert the snapshot on a connection of its own (a page that reads commits nothing); best effort."""
+    row = {"kind": kind, "campaign_id": campaign_id, "stamp": _stamp_text(value), "computed_at": utcnow(),
+           "data": pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)}
+    try:
+        with db.engine.begin() as connection:
+            insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(
+                ResultSnapshot.__table__)
+            connection.execute(insert.values(**row).on_conflict_do_update(
+                index_elements=["kind", "campaign_id"],
+                set_={k: row[k] for k in ("stamp", "computed_at", "data")}))
+    except sa.exc.SQLAlchemyError:  # busy, or the edition was deleted meanwhile: the next reader computes it
+        log.warning("could not store the result snapshot %s/%s", kind, campaign_id, exc_info=True)
+
+
+def frozen(kind: str, revision: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` for a published revision, which never changes once written (named by id, number and time,
+    since a database may reuse the id of a deleted edition's revision)."""
+    key = (kind, "revision", revision)
+    found = _memo().get(key, ())
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    value = compute()
+    _memo().put(key, (), value)
+    return value
+
+
+def forget() -> None:
+    """Drop every result this app kept (a database restored from a backup under it)."""
+    _memo().clear()
+
+
+# --- the generation counter ----------------------------------------------------------------
+
+
+def _was_accepted(contact: Contact) -> bool:
+    history = so.attributes.get_history(contact, "status")
+    return contact.status == "accepted" or "accepted" in (history.deleted or ())
+
+
+def _changes_results(session: so.Session) -> bool:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _ALWAYS):
+            return True
+        if isinstance(obj, Contact) and _was_accepted(obj):
+            return True
+        if isinstance(obj, Answer):
+            contact = obj.contact if "contact" in obj.__dict__ else session.get(Contact, obj.contact_id)
+            if contact is None or _was_accepted(contact):
+                return True
+    return False
+
+
+def bump(connection: sa.Connection) -> None:
+    """Raise the generation by one, creating it on first use (an atomic upsert on either database)."""
+    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(Setting.__table__)
+    value = Setting.__table__.c.value
+    connection.execute(insert.values(key=GENERATION_KEY, value="1").on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": sa.cast(sa.cast(value, sa.Integer) + 1, sa.Text)}))
+
+
+@sa.event.listens_for(so.Session, "after_flush")
+def _after_flush(session: so.Session, _context: Any) -> None:
+    if _changes_results(session):
+        bump(session.connection())
+        session.info[CHANGED] = True
+
+
+@sa.event.listens_for(so.Session, "do_orm_execute")
+def _on_bulk_statement(state: so.ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and state.statement.table.name in _TABLES:  # type: ignore[attr-defined]
+        bump(state.session.connection())
+        state.session.info[CHANGED] = True
