@@ -26,6 +26,7 @@ ever written by this module from the engine's own records, and one that fails to
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import pickle
@@ -200,14 +201,26 @@ def _was_accepted(contact: Contact) -> bool:
 
 
 def _changes_results(session: so.Session) -> bool:
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    """Whether the flush touched anything a live result depends on; an auditor's save (a contact and its
+    sixty answers, none accepted) is told apart with one status check per contact."""
+    accepted: dict[int, bool] = {}
+
+    def counts(contact: Contact | None) -> bool:
+        if contact is None:
+            return True  # an answer whose contact is gone: assume the worst
+        if id(contact) not in accepted:
+            accepted[id(contact)] = _was_accepted(contact)
+        return accepted[id(contact)]
+
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, _ALWAYS):
             return True
-        if isinstance(obj, Contact) and _was_accepted(obj):
-            return True
-        if isinstance(obj, Answer):
-            contact = obj.contact if "contact" in obj.__dict__ else session.get(Contact, obj.contact_id)
-            if contact is None or _was_accepted(contact):
+        if isinstance(obj, Contact):
+            if counts(obj):
+                return True
+        elif isinstance(obj, Answer):
+            contact = obj.__dict__.get("contact") or session.get(Contact, obj.contact_id)
+            if counts(contact):
                 return True
     return False
 
