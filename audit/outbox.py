@@ -54,13 +54,19 @@ class SmtpSettings:
     password: str | None
     timeout: int
     sender: str
+    ca_file: str | None = None
 
     @classmethod
     def from_config(cls, config: Any) -> SmtpSettings | None:
         if not config.get("SMTP_HOST"):
             return None
         return cls(config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SECURITY"], config.get("SMTP_USER"),
-                   config.get("SMTP_PASSWORD"), int(config["SMTP_TIMEOUT"]), config["MAIL_FROM"])
+                   config.get("SMTP_PASSWORD"), int(config["SMTP_TIMEOUT"]), config["MAIL_FROM"],
+                   config.get("SMTP_CA_FILE"))
+
+    def tls(self) -> ssl.SSLContext:
+        """Certificate and host name checked, against SMTP_CA_FILE if given, else the system's authorities."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
 
 class MailError(RuleError):
@@ -136,13 +142,12 @@ def send(mail: EmailMessage, smtp: SmtpSettings) -> None:
     """Hand one message to the server; Refused with its answer when it does not take it."""
     try:
         if smtp.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
-                                                    context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=smtp.tls())
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             if smtp.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=smtp.tls())
             if smtp.user:
                 client.login(smtp.user, smtp.password or "")
             client.send_message(mail)
