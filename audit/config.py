@@ -108,6 +108,9 @@ def mail_settings(production: bool) -> dict[str, Any]:
     host, public_url = _env("SMTP_HOST"), _env("PUBLIC_URL").rstrip("/")
     if host and not public_url:
         raise ConfigError("PUBLIC_URL must be set with SMTP_HOST: links in mail are made from it")
+    if not (_env("SMTP_USER") + (os.environ.get("SMTP_PASSWORD") or "")).isascii():
+        # smtplib logs in with ASCII only: a worker would fail at every message, so refuse at start-up
+        raise ConfigError("SMTP_USER and SMTP_PASSWORD must be ASCII (smtplib cannot send other characters)")
     if (public_url and not public_url.startswith(("https://", "http://"))) or (production and public_url.startswith("http://")):
         raise ConfigError(f"PUBLIC_URL must be an https:// address, not {public_url!r}")
     return {

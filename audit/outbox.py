@@ -9,7 +9,8 @@ Run by a worker (audit.jobs), never in a request. The rules:
   candidate is read `FOR UPDATE SKIP LOCKED`, so workers do not queue behind each other's rows.
 - **Outcome**: the server accepted it → "sent" (once the server has said 250, no attempt is made
   again); a 5xx answer → "failed" at once (the server refuses for good: a wrong address); anything
-  else (no connection, a timeout, a 4xx) → "waiting" again after MAIL_RETRY_SECONDS, doubled at each
+  else (no connection, a timeout, a 4xx, a certificate not trusted, a refused login: the server's or
+  our set-up, which an operator fixes) → "waiting" again after MAIL_RETRY_SECONDS, doubled at each
   attempt up to an hour, and "failed" after MAIL_MAX_ATTEMPTS. `last_error` keeps the server's
   answer for the organiser's "Sent mail" page.
 - **The one window left**: a worker killed after the server accepted the message and before the
@@ -151,12 +152,14 @@ def send(mail: EmailMessage, smtp: SmtpSettings) -> None:
             if smtp.user:
                 client.login(smtp.user, smtp.password or "")
             client.send_message(mail)
+    except smtplib.SMTPAuthenticationError as error:  # the server's set-up, not the message: retried
+        raise Refused(f"{error.smtp_code} {_text(error.smtp_error)}", permanent=False) from None
     except smtplib.SMTPRecipientsRefused as error:
         code, answer = next(iter(error.recipients.values()))
         raise Refused(f"{code} {_text(answer)}", permanent=500 <= code < 600) from None
     except smtplib.SMTPResponseException as error:
         raise Refused(f"{error.smtp_code} {_text(error.smtp_error)}", permanent=500 <= error.smtp_code < 600) from None
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, ValueError, smtplib.SMTPException) as error:  # ValueError: a login smtplib cannot encode
         raise Refused(f"{type(error).__name__}: {error}", permanent=False) from None
 
 
