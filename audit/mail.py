@@ -193,8 +193,9 @@ def contact_returned(contact: Contact, comment: str, event_id: int) -> MailMessa
 
 def _assignment_line(assignment: Assignment) -> str:
     institution = assignment.institution
+    channel = str(CHANNEL_LABELS.get(assignment.channel, assignment.channel))
     return _("%(institution)s (%(city)s), %(channel)s, %(window)s", institution=institution.name,
-             city=institution.city, channel=CHANNEL_LABELS.get(assignment.channel, assignment.channel),
+             city=institution.city, channel=channel[:1].lower() + channel[1:],  # mid-sentence: "wizyta osobista"
              window=days(assignment.due_start, assignment.due_end))
 
 
