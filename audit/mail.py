@@ -123,8 +123,8 @@ def _queue(user: User, kind: str, key: str, compose: Callable[[], Letter], secre
     existing = db.session.scalar(sa.select(MailMessage).where(MailMessage.key == key))
     if existing is not None:
         return existing
-    if topic is not None and db.session.get(MailOptOut, (user.id, topic)) is not None:
-        return None
+    if topic is not None and (not user.active or db.session.get(MailOptOut, (user.id, topic)) is not None):
+        return None  # notifications go to active accounts only (an auditor deactivated is not told of moves)
     language = user.language if user.language in current_app.config["LANGUAGES"] else "pl"
     with force_locale(language):
         letter = compose()
