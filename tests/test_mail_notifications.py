@@ -201,8 +201,12 @@ def test_the_worker_runs_the_reminders_sweep_and_delivers_each_reminder_once(mai
 
     with smtp_server(worker.port, Inbox()) as inbox:
         worker.start()  # a starting worker sweeps once
-        for _ in range(3):  # and the periodic task may run again, in any worker: still one each
-            jobs.get(mail_app).send_reminders()
+        huey = jobs.get(mail_app)
+        try:
+            for _ in range(3):  # and the periodic task may run again, in any worker: still one each
+                huey.send_reminders()
+        finally:
+            huey.storage.close()  # this thread's connection to the queue (on PostgreSQL, a real one)
         wait_for(lambda: any(m["To"] == address and "gru" in m["Subject"] for m in inbox.received),
                  "the reminder delivered", log=worker.log)
         wait_for(lambda: statuses_sent(mail_app), "every message sent", log=worker.log)
@@ -365,3 +369,13 @@ def test_the_organiser_sets_a_persons_mail_language_and_the_invitation_goes_in_i
 @pytest.mark.parametrize("topic", sorted(mail.PREFERENCES))
 def test_every_topic_has_a_role_and_account_mail_is_not_a_topic(topic):
     assert mail.PREFERENCES[topic].roles and topic not in ("invite", "reset")
+
+
+def test_a_deactivated_auditor_is_not_told_of_a_move_but_the_new_holder_is(mail_app):
+    with mail_app.app_context():
+        assignment = _open_assignment()
+        before, after = assignment.auditor, _user("auditor3@demo.test")
+        before.active = False
+        planning.move_assignment(assignment, after, _user("organiser@demo.test"))
+        db.session.commit()
+        assert [m.to_address for m in _messages()] == [after.email]
