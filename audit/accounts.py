@@ -105,12 +105,12 @@ def _check_pseudonym(pseudonym: str, user_id: int | None) -> str:
 
 
 def create_user(role: str, name: str, email: str, pseudonym: str | None = None,
-                institution_ids: Sequence[int] = ()) -> User:
+                institution_ids: Sequence[int] = (), language: str = "pl") -> User:
     """A new account without a password: its owner sets one through an invitation link."""
     if role not in ROLES:
         raise AccountError(N_("Unknown role %(role)s."), role=role)
     user = User(role=role, name=" ".join(name.split()), email=_check_email(email, None), password_hash=None,
-                active=True)
+                active=True, language=_check_language(language))
     if role == "auditor":
         user.pseudonym = _check_pseudonym(pseudonym, None) if pseudonym and pseudonym.strip() else next_pseudonym()
     if role == "director":
@@ -121,10 +121,12 @@ def create_user(role: str, name: str, email: str, pseudonym: str | None = None,
 
 
 def update_user(user: User, name: str, email: str, pseudonym: str | None = None,
-                institution_ids: Sequence[int] | None = None) -> User:
+                institution_ids: Sequence[int] | None = None, language: str | None = None) -> User:
     """Change a person's details; the role stays what it was created as."""
     user.name = " ".join(name.split())
     user.email = _check_email(email, user.id)
+    if language is not None:
+        user.language = _check_language(language)
     if user.role == "auditor":
         user.pseudonym = _check_pseudonym(pseudonym, user.id) if pseudonym and pseudonym.strip() \
             else user.pseudonym or next_pseudonym()
@@ -132,6 +134,15 @@ def update_user(user: User, name: str, email: str, pseudonym: str | None = None,
         user.institutions = _institutions(institution_ids)
     db.session.flush()
     return user
+
+
+MAIL_LANGUAGES = ("pl", "en")
+
+
+def _check_language(language: str) -> str:
+    if language not in MAIL_LANGUAGES:
+        raise AccountError(N_("Mail can be sent in Polish or English only."))
+    return language
 
 
 def _institutions(ids: Sequence[int]) -> list[Institution]:

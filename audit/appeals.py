@@ -62,8 +62,10 @@ def file_appeal(director: User, contact: Contact, reason: str, today: date | Non
                     director_id=director.id, reason=reason)
     db.session.add(appeal)
     db.session.flush()
-    journal.record("appeal_filed", actor=director, object_type="contact", object_id=contact.id,
-                   campaign_id=campaign.id, reason=reason, appeal=appeal.id)
+    event = journal.record("appeal_filed", actor=director, object_type="contact", object_id=contact.id,
+                           campaign_id=campaign.id, reason=reason, appeal=appeal.id)
+    db.session.flush()
+    mail.appeal_filed(appeal, event.id)  # to the organisers, in this transaction
     return appeal
 
 

@@ -20,11 +20,15 @@ SMTP_PORT       default 587 (465 with SMTP_SECURITY=ssl)
 SMTP_SECURITY   "starttls" (default: upgrade the connection, refuse a server that cannot),
                 "ssl" (TLS from the first byte, port 465), or "none" (only for a relay on the same machine)
 SMTP_USER, SMTP_PASSWORD   login at the server, if it asks for one
+SMTP_CA_FILE    a PEM file of the certificate authority that signed the server's certificate, for a
+                server with a private one; default: the system's trusted authorities
 SMTP_TIMEOUT    seconds to wait for the server; default 30
 MAIL_FROM       the sender, e.g. "Audyt Zaufania <audyt@example.org>"; default Audyt Zaufania <noreply@localhost>
 MAIL_RETRY_SECONDS   the first wait before a failed message is tried again (doubling each time, at
                      most an hour); default 60
 MAIL_MAX_ATTEMPTS    attempts before a message is marked failed; default 12 (about seven hours of an unreachable server)
+REMINDER_DAYS   how many days before a last day reminders go out (an assignment's window, an edition's
+                appeal window); default 3
 
 Background jobs (audit/jobs.py, huey):
 JOBS_URL        where huey keeps its queue: default the app's PostgreSQL database (tables huey_*),
@@ -104,6 +108,9 @@ def mail_settings(production: bool) -> dict[str, Any]:
     host, public_url = _env("SMTP_HOST"), _env("PUBLIC_URL").rstrip("/")
     if host and not public_url:
         raise ConfigError("PUBLIC_URL must be set with SMTP_HOST: links in mail are made from it")
+    if not (_env("SMTP_USER") + (os.environ.get("SMTP_PASSWORD") or "")).isascii():
+        # smtplib logs in with ASCII only: a worker would fail at every message, so refuse at start-up
+        raise ConfigError("SMTP_USER and SMTP_PASSWORD must be ASCII (smtplib cannot send other characters)")
     if (public_url and not public_url.startswith(("https://", "http://"))) or (production and public_url.startswith("http://")):
         raise ConfigError(f"PUBLIC_URL must be an https:// address, not {public_url!r}")
     return {
@@ -113,10 +120,12 @@ def mail_settings(production: bool) -> dict[str, Any]:
         "SMTP_SECURITY": security,
         "SMTP_USER": _env("SMTP_USER") or None,
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_CA_FILE": _env("SMTP_CA_FILE") or None,
         "SMTP_TIMEOUT": _whole_number("SMTP_TIMEOUT", 30),
         "MAIL_FROM": _env("MAIL_FROM", "Audyt Zaufania <noreply@localhost>"),
         "MAIL_RETRY_SECONDS": _whole_number("MAIL_RETRY_SECONDS", 60),
         "MAIL_MAX_ATTEMPTS": _whole_number("MAIL_MAX_ATTEMPTS", 12),
+        "REMINDER_DAYS": _whole_number("REMINDER_DAYS", 3),
         "JOBS_URL": _env("JOBS_URL") or None,
         "JOBS_LEASE_SECONDS": _whole_number("JOBS_LEASE_SECONDS", 300),
     }

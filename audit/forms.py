@@ -21,6 +21,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput, TextInput
@@ -31,6 +32,24 @@ from .rubrics import CHANNELS
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
+
+
+LANGUAGE_CHOICES = [SelectChoice("pl", "Polski"), SelectChoice("en", "English")]
+"""Each language named in itself, so that whoever reads the list finds their own."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (one per choice) instead of a multiple select."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NotificationsForm(FlaskForm):
+    """The notifications a person wants (the choices are their role's, set by the view) and their mail's language."""
+
+    topics = MultiCheckboxField(_l("Send me an e-mail about"), choices=[], validate_choice=True)
+    language = SelectField(_l("Language of my e-mails"), choices=LANGUAGE_CHOICES)
 
 
 class LoginForm(FlaskForm):

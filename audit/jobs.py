@@ -13,6 +13,11 @@ stop. Its queue holds only wake-ups, never the data, so a lost wake-up costs a d
   (a web process killed between its commit and its enqueue, a worker killed mid-message).
 - **at start**: a worker wakes itself once, to take up what was due while it was stopped.
 
+Reminders (audit.reminders) are written by the periodic `send_reminders`, every hour at minute 5
+and once when a worker starts: the sweep is idempotent, so running it hourly (a reminder is late by
+at most an hour after a stopped worker or a changed window), in several workers, or again after a
+crash writes each reminder once. It then delivers what it wrote.
+
 Where huey keeps its queue (JOBS_URL): on PostgreSQL the app's own database (huey's `huey_*`
 tables, read with `FOR UPDATE SKIP LOCKED`: several workers on several machines share it); on SQLite
 a file `jobs.sqlite3` in the instance folder. Several workers never deliver one message twice:
@@ -31,7 +36,7 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app
 from huey import Huey, PostgresHuey, SqliteHuey, crontab
 
-from . import fairness_data, outbox, result_cache
+from . import fairness_data, outbox, reminders, result_cache
 from .mail import QUEUED
 from .models import utcnow
 
@@ -74,8 +79,18 @@ def make_huey(app: Flask) -> Huey:
             huey.delete(RANKINGS_DUE)
             fairness_data.refresh_live_rankings()
 
+    @huey.periodic_task(crontab(minute="5"), name="send_reminders")
+    def send_reminders() -> None:
+        with app.app_context():
+            done = reminders.sweep()
+            if done.assignment_reminders or done.appeal_reminders:
+                log.info("reminders: %s for assignments, %s for appeal windows", done.assignment_reminders,
+                         done.appeal_reminders)
+            _deliver(huey)
+
     huey.deliver_mail = deliver_mail  # type: ignore[attr-defined]
     huey.refresh_rankings = refresh_rankings  # type: ignore[attr-defined]
+    huey.send_reminders = send_reminders  # type: ignore[attr-defined]
     return huey
 
 
@@ -158,6 +173,7 @@ def run_worker(app: Flask, workers: int = 2) -> None:
     """Run a huey consumer until SIGINT (finishes running tasks) or SIGTERM (stops at once)."""
     huey = get(app)
     huey.deliver_mail()  # type: ignore[attr-defined]  # take up what fell due while no worker ran
+    huey.send_reminders()  # type: ignore[attr-defined]  # and the reminders an hour's sweep may have missed
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, scheduler_interval=1,
                                     check_worker_health=True)
     consumer.run()

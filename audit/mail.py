@@ -14,24 +14,29 @@ only flush; the view commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from .accounts import LIFETIMES, token_hash
 from .extensions import db
-from .i18n import points
+from .i18n import CHANNEL_LABELS, day, days, points
 from .models import (
     Appeal,
+    Assignment,
     Campaign,
     Contact,
     Institution,
     MailMessage,
+    MailOptOut,
     Revision,
     RevisionStanding,
     User,
@@ -41,6 +46,51 @@ from .models import (
 PRODUCT = "Audyt Zaufania"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # `make run`; PUBLIC_URL is required once mail is really sent
 QUEUED = "mail_queued"  # session.info flag: the commit should wake a worker (audit.jobs)
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Notifications a person may turn off: what they are called, and who receives them."""
+
+    label: LazyString
+    roles: frozenset[str]
+
+
+PREFERENCES: dict[str, Preference] = {
+    "assignments": Preference(_l("Assignments given to me or moved away from me"), frozenset({"auditor"})),
+    "reminders": Preference(_l("A reminder a few days before an assignment's window closes while its contact "
+                               "is not sent"), frozenset({"auditor"})),
+    "contact_returned": Preference(_l("A contact of mine returned for correction"), frozenset({"auditor"})),
+    "results_published": Preference(_l("Results published for my institution"), frozenset({"director"})),
+    "appeal_window": Preference(_l("A reminder a few days before the appeal window closes"),
+                                frozenset({"director"})),
+    "appeal_decided": Preference(_l("A decision on my appeal"), frozenset({"director"})),
+    "appeal_filed": Preference(_l("A new appeal filed by a director"), frozenset({"organiser"})),
+}
+"""Topic -> preference. Mail about the account itself (invitations, password resets) is not here:
+it cannot be turned off, since without it nobody could log in."""
+
+
+def preferences_for(role: str) -> list[str]:
+    """The topics a person of this role receives, in the order the settings page lists them."""
+    return [topic for topic, preference in PREFERENCES.items() if role in preference.roles]
+
+
+def turned_off(user: User) -> set[str]:
+    return set(db.session.scalars(sa.select(MailOptOut.topic).where(MailOptOut.user_id == user.id)))
+
+
+def set_preferences(user: User, wanted: Sequence[str], language: str | None = None) -> None:
+    """Keep the topics in `wanted` on and turn the role's others off; optionally the mail's language."""
+    topics = preferences_for(user.role)
+    off = set(topics) - set(wanted)
+    db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user.id,
+                                                   MailOptOut.topic.not_in(off) if off else sa.true()))
+    for topic in sorted(off - turned_off(user)):
+        db.session.add(MailOptOut(user_id=user.id, topic=topic))
+    if language is not None and language in current_app.config["LANGUAGES"]:
+        user.language = language
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -54,6 +104,8 @@ class Letter:
     link: str
     quote: str | None = None
     """Someone else's words shown as they wrote them (a reviewer's comment)."""
+    items: tuple[str, ...] = ()
+    """A list after the paragraphs (the assignments a message is about)."""
 
 
 def absolute_url(endpoint: str, **values: object) -> str:
@@ -64,17 +116,26 @@ def absolute_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _queue(user: User, kind: str, key: str, compose: Callable[[], Letter], secret: str | None = None) -> MailMessage:
-    """Add the message for this event, or return the one already made for it."""
+def _queue(user: User, kind: str, key: str, compose: Callable[[], Letter], secret: str | None = None,
+           topic: str | None = None) -> MailMessage | None:
+    """Add the message for this event, or return the one already made for it; None when the person
+    turned this topic off (then nothing is written, and nothing will be)."""
     existing = db.session.scalar(sa.select(MailMessage).where(MailMessage.key == key))
     if existing is not None:
         return existing
+    if topic is not None and (not user.active or db.session.get(MailOptOut, (user.id, topic)) is not None):
+        return None  # notifications go to active accounts only (an auditor deactivated is not told of moves)
     language = user.language if user.language in current_app.config["LANGUAGES"] else "pl"
     with force_locale(language):
         letter = compose()
         footer = _("This message was sent by %(product)s. You receive it because you have an account there.",
                    product=PRODUCT)
-        text = "\n\n".join([letter.greeting, *letter.paragraphs, *([_quote(letter.quote)] if letter.quote else []),
+        if topic is not None:
+            footer += " " + _("You can turn such messages off under Notifications: %(link)s",
+                              link=absolute_url("auth.notifications"))
+        text = "\n\n".join([letter.greeting, *letter.paragraphs, *(["\n".join(f"- {i}" for i in letter.items)]
+                                                                   if letter.items else []),
+                            *([_quote(letter.quote)] if letter.quote else []),
                             f"{letter.link_label}:\n{letter.link}", f"-- \n{PRODUCT}\n{footer}"]) + "\n"
         html = render_template("mail/message.html", letter=letter, product=PRODUCT, footer=footer, lang=language)
     message = MailMessage(key=key, kind=kind, user_id=user.id, to_address=user.email, language=language,
@@ -108,10 +169,12 @@ def one_time_link(user: User, token: str, purpose: str) -> MailMessage:
             _("an account has been made for you. Choose your password with the link below: it works once, "
               "for %(days)s days.", days=hours // 24),), _("Choose your password"), link)
 
-    return _queue(user, purpose, f"{purpose}:{token_hash(token)}", compose, secret=token)
+    message = _queue(user, purpose, f"{purpose}:{token_hash(token)}", compose, secret=token)
+    assert message is not None  # account mail has no topic: it cannot be turned off
+    return message
 
 
-def contact_returned(contact: Contact, comment: str, event_id: int) -> MailMessage:
+def contact_returned(contact: Contact, comment: str, event_id: int) -> MailMessage | None:
     """To the auditor: the reviewer sent their contact back for correction, with the comment.
 
     Keyed by the journal entry of the return, so each return makes one message."""
@@ -125,14 +188,77 @@ def contact_returned(contact: Contact, comment: str, event_id: int) -> MailMessa
               "Their comment:", institution=contact.institution.name, city=contact.institution.city),),
             _("Open the contact"), link, quote=comment)
 
-    return _queue(auditor, "contact_returned", f"contact_returned:{event_id}", compose)
+    return _queue(auditor, "contact_returned", f"contact_returned:{event_id}", compose, topic="contact_returned")
+
+
+def _assignment_line(assignment: Assignment) -> str:
+    institution = assignment.institution
+    channel = str(CHANNEL_LABELS.get(assignment.channel, assignment.channel))
+    return _("%(institution)s (%(city)s), %(channel)s, %(window)s", institution=institution.name,
+             city=institution.city, channel=channel[:1].lower() + channel[1:],  # mid-sentence: "wizyta osobista"
+             window=days(assignment.due_start, assignment.due_end))
+
+
+def assignments_given(auditor: User, assignments: Sequence[Assignment], event_id: int) -> MailMessage | None:
+    """To an auditor: assignments are theirs now (a plan saved, or one moved to them), listed.
+
+    Keyed by the journal entry of the change and the auditor, so each change of holder makes one
+    message per auditor, however often it is called."""
+    campaign = assignments[0].campaign
+
+    def compose() -> Letter:
+        return Letter(ngettext("A new assignment", "New assignments", len(assignments)),
+                      _("Hello %(name)s,", name=auditor.name),
+                      (ngettext("%(num)s assignment in %(edition)s is now yours:",
+                                "%(num)s assignments in %(edition)s are now yours:", len(assignments),
+                                edition=campaign.name),),
+                      _("Open my assignments"), absolute_url("auditor.home"),
+                      items=tuple(_assignment_line(a) for a in assignments))
+
+    return _queue(auditor, "assignments_given", f"assignments_given:{event_id}:{auditor.id}", compose,
+                  topic="assignments")
+
+
+def assignment_moved_away(previous: User, assignment: Assignment, event_id: int) -> MailMessage | None:
+    """To the auditor who held an assignment until it moved: it is no longer theirs. Who holds it
+    now is not said (auditors do not learn each other's work)."""
+
+    def compose() -> Letter:
+        return Letter(_("An assignment is no longer yours"), _("Hello %(name)s,", name=previous.name),
+                      (_("this assignment in %(edition)s has been given to another auditor; you need not do it:",
+                         edition=assignment.campaign.name),),
+                      _("Open my assignments"), absolute_url("auditor.home"), items=(_assignment_line(assignment),))
+
+    return _queue(previous, "assignment_moved_away", f"assignment_moved_away:{event_id}:{previous.id}", compose,
+                  topic="assignments")
+
+
+def assignment_reminder(assignment: Assignment) -> MailMessage | None:
+    """To the holder of an assignment whose window closes soon and whose contact is not sent.
+
+    Keyed by the assignment, its holder and the window's last day: one reminder per window, however
+    often the sweep runs; a window moved later, or a new holder, earns its own."""
+    auditor = assignment.auditor
+    assert assignment.due_end is not None
+
+    def compose() -> Letter:
+        return Letter(_("An assignment closes on %(day)s", day=day(assignment.due_end)),
+                      _("Hello %(name)s,", name=auditor.name),
+                      (_("the window of this assignment closes on %(day)s and its contact has not been sent yet:",
+                         day=day(assignment.due_end)),),
+                      _("Open the assignment"), absolute_url("auditor.contact_form", assignment_id=assignment.id),
+                      items=(_assignment_line(assignment),))
+
+    return _queue(auditor, "assignment_reminder",
+                  f"assignment_reminder:{assignment.id}:{auditor.id}:{assignment.due_end.isoformat()}", compose,
+                  topic="reminders")
 
 
 # To a director the rule of docs/security.md holds: what the scorecard shows, nothing more. No
 # auditor's name or pseudonym, no contact's number or scenario, nothing of fieldwork in progress.
 
 
-def appeal_decided(appeal: Appeal, event_id: int) -> MailMessage:
+def appeal_decided(appeal: Appeal, event_id: int) -> MailMessage | None:
     """To the director who contested a contact: the organiser's decision and its reason."""
     director, campaign = db.session.get(User, appeal.director_id), db.session.get(Campaign, appeal.campaign_id)
     institution = appeal.institution
@@ -149,7 +275,52 @@ def appeal_decided(appeal: Appeal, event_id: int) -> MailMessage:
                       (decided, _("The organiser's reason:")), _("Open the scorecard"), link,
                       quote=appeal.resolution or "")
 
-    return _queue(director, "appeal_decided", f"appeal_decided:{event_id}", compose)
+    return _queue(director, "appeal_decided", f"appeal_decided:{event_id}", compose, topic="appeal_decided")
+
+
+def appeal_window_closing(campaign: Campaign, director: User, institutions: Sequence[Institution],
+                          until: date) -> MailMessage | None:
+    """To a director whose institutions a published revision of the edition ranks: the appeal
+    window closes soon. Sent only once results are out (audit.reminders): before, a message about
+    an edition would tell an institution that fieldwork is under way. One per director per edition."""
+    link = absolute_url("director.home")
+
+    def compose() -> Letter:
+        return Letter(_("Appeals for %(edition)s close on %(day)s", edition=campaign.name, day=day(until)),
+                      _("Hello %(name)s,", name=director.name),
+                      (_("you can contest a contact of the published results of %(edition)s until %(day)s. "
+                         "After that day the results stand. Your institutions in this edition:",
+                         edition=campaign.name, day=day(until)),),
+                      _("Open my institutions"), link, items=tuple(f"{i.name} ({i.city})" for i in institutions))
+
+    return _queue(director, "appeal_window", f"appeal_window:{campaign.id}:{director.id}", compose,
+                  topic="appeal_window")
+
+
+def appeal_filed(appeal: Appeal, event_id: int) -> list[MailMessage]:
+    """To every active organiser: a director contested a contact; it waits for a decision.
+
+    Names the institution, the edition and the director's reason, not the auditor: the appeals page
+    shows the rest to those who may see it."""
+    campaign = db.session.get(Campaign, appeal.campaign_id)
+    assert campaign is not None
+    link = absolute_url("organiser.appeals", campaign_id=campaign.id)
+    messages = []
+    for organiser in db.session.scalars(sa.select(User).where(User.role == "organiser", User.active.is_(True))
+                                        .order_by(User.id)):
+        def compose(organiser: User = organiser) -> Letter:
+            return Letter(_("A new appeal: %(institution)s", institution=appeal.institution.name),
+                          _("Hello %(name)s,", name=organiser.name),
+                          (_("the director of %(institution)s (%(city)s) contests a contact of %(edition)s. "
+                             "Their reason:", institution=appeal.institution.name, city=appeal.institution.city,
+                             edition=campaign.name),),
+                          _("Open the appeals"), link, quote=appeal.reason)
+
+        message = _queue(organiser, "appeal_filed", f"appeal_filed:{event_id}:{organiser.id}", compose,
+                         topic="appeal_filed")
+        if message is not None:
+            messages.append(message)
+    return messages
 
 
 def results_published(revision: Revision, event_id: int) -> list[MailMessage]:
@@ -179,6 +350,9 @@ def results_published(revision: Revision, event_id: int) -> list[MailMessage]:
                              edition=campaign.name, n=revision.number), said, outcome),
                           _("Open the scorecard"), link)
 
-        messages.append(_queue(director, "results_published",
-                               f"results_published:{event_id}:{institution.id}:{director.id}", compose))
+        message = _queue(director, "results_published",
+                         f"results_published:{event_id}:{institution.id}:{director.id}", compose,
+                         topic="results_published")
+        if message is not None:
+            messages.append(message)
     return messages

@@ -577,3 +577,14 @@ class MailMessage(db.Model):
     """The SMTP server's answer (or why no server was reached) at the last failed attempt."""
 
     user: so.Mapped[User | None] = so.relationship()
+
+
+class MailOptOut(db.Model):
+    """A kind of notification a person has turned off (audit.mail.PREFERENCES names them).
+
+    A row means "do not send"; none means the default, which is to send. Mail about the account
+    itself (an invitation, a password reset) has no row to turn it off."""
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    topic: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -9,7 +9,8 @@ Run by a worker (audit.jobs), never in a request. The rules:
   candidate is read `FOR UPDATE SKIP LOCKED`, so workers do not queue behind each other's rows.
 - **Outcome**: the server accepted it → "sent" (once the server has said 250, no attempt is made
   again); a 5xx answer → "failed" at once (the server refuses for good: a wrong address); anything
-  else (no connection, a timeout, a 4xx) → "waiting" again after MAIL_RETRY_SECONDS, doubled at each
+  else (no connection, a timeout, a 4xx, a certificate not trusted, a refused login: the server's or
+  our set-up, which an operator fixes) → "waiting" again after MAIL_RETRY_SECONDS, doubled at each
   attempt up to an hour, and "failed" after MAIL_MAX_ATTEMPTS. `last_error` keeps the server's
   answer for the organiser's "Sent mail" page.
 - **The one window left**: a worker killed after the server accepted the message and before the
@@ -54,13 +55,19 @@ class SmtpSettings:
     password: str | None
     timeout: int
     sender: str
+    ca_file: str | None = None
 
     @classmethod
     def from_config(cls, config: Any) -> SmtpSettings | None:
         if not config.get("SMTP_HOST"):
             return None
         return cls(config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SECURITY"], config.get("SMTP_USER"),
-                   config.get("SMTP_PASSWORD"), int(config["SMTP_TIMEOUT"]), config["MAIL_FROM"])
+                   config.get("SMTP_PASSWORD"), int(config["SMTP_TIMEOUT"]), config["MAIL_FROM"],
+                   config.get("SMTP_CA_FILE"))
+
+    def tls(self) -> ssl.SSLContext:
+        """Certificate and host name checked, against SMTP_CA_FILE if given, else the system's authorities."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
 
 class MailError(RuleError):
@@ -136,22 +143,23 @@ def send(mail: EmailMessage, smtp: SmtpSettings) -> None:
     """Hand one message to the server; Refused with its answer when it does not take it."""
     try:
         if smtp.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout,
-                                                    context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=smtp.tls())
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             if smtp.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=smtp.tls())
             if smtp.user:
                 client.login(smtp.user, smtp.password or "")
             client.send_message(mail)
+    except smtplib.SMTPAuthenticationError as error:  # the server's set-up, not the message: retried
+        raise Refused(f"{error.smtp_code} {_text(error.smtp_error)}", permanent=False) from None
     except smtplib.SMTPRecipientsRefused as error:
         code, answer = next(iter(error.recipients.values()))
         raise Refused(f"{code} {_text(answer)}", permanent=500 <= code < 600) from None
     except smtplib.SMTPResponseException as error:
         raise Refused(f"{error.smtp_code} {_text(error.smtp_error)}", permanent=500 <= error.smtp_code < 600) from None
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, ValueError, smtplib.SMTPException) as error:  # ValueError: a login smtplib cannot encode
         raise Refused(f"{type(error).__name__}: {error}", permanent=False) from None
 
 

@@ -16,7 +16,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from . import accounts, journal, lifecycle
+from . import accounts, journal, lifecycle, mail
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -184,8 +184,16 @@ def save_plan(campaign: Campaign, result: Plan, actor: User) -> list[Assignment]
             for p in result.planned]
     db.session.add_all(rows)
     db.session.flush()
-    journal.record("assignments_planned", actor=actor, object_type="campaign", object_id=campaign.id,
-                   campaign_id=campaign.id, count=len(rows))
+    event = journal.record("assignments_planned", actor=actor, object_type="campaign", object_id=campaign.id,
+                           campaign_id=campaign.id, count=len(rows))
+    db.session.flush()
+    by_auditor: dict[int, list[Assignment]] = defaultdict(list)
+    for row in rows:
+        by_auditor[row.auditor_id].append(row)
+    for auditor_id, theirs in sorted(by_auditor.items()):  # in this transaction: no mail about a plan rolled back
+        auditor = db.session.get(User, auditor_id)
+        assert auditor is not None
+        mail.assignments_given(auditor, theirs, event.id)
     return rows
 
 
@@ -202,11 +210,16 @@ def move_assignment(assignment: Assignment, auditor: User, actor: User) -> None:
     if slot is None or not slot.may_audit(Target(institution.id, institution.category, institution.city,
                                                  frozenset(institution.channels or ()))):
         raise PlanningError(N_("This auditor declared a conflict with the institution."))
-    before = assignment.auditor_id
+    before = assignment.auditor
+    if before.id == auditor.id:
+        return  # nothing changes hands: no journal entry, no mail
     assignment.auditor_id = auditor.id
-    journal.record("assignment_moved", actor=actor, object_type="assignment", object_id=assignment.id,
-                   campaign_id=assignment.campaign_id, before=before, after=auditor.id)
+    event = journal.record("assignment_moved", actor=actor, object_type="assignment", object_id=assignment.id,
+                           campaign_id=assignment.campaign_id, before=before.id, after=auditor.id)
     db.session.flush()
+    db.session.refresh(assignment, ["auditor"])
+    mail.assignments_given(auditor, [assignment], event.id)  # the new holder, and the previous one told
+    mail.assignment_moved_away(before, assignment, event.id)  # it is gone, without naming who has it now
 
 
 # --- the progress board ----------------------------------------------------------------------

@@ -73,6 +73,7 @@ ROUTES: dict[str, list[tuple[Rule, str, dict[str, str]]]] = {
     "auth.forgot": [(PUBLIC, "GET", {})],
     "auth.logout": [(PUBLIC, "POST", {})],
     "auth.set_language": [(PUBLIC, "GET", {"code": "en"})],
+    "auth.notifications": [(Rule({**dict.fromkeys(PRINCIPALS, "ok"), "anonymous": LOGIN}), "GET", {})],
     "invitations.accept": [(Rule(dict.fromkeys(PRINCIPALS, 404)), "GET", {"token": "not-a-real-token"})],
     "invitations.reset": [(Rule(dict.fromkeys(PRINCIPALS, 404)), "GET", {"token": "not-a-real-token"})],
     "public.verify_search": [(PUBLIC, "GET", {})],

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,7 +29,7 @@ from aiosmtpd.controller import Controller
 
 from audit import mail, review
 from audit.extensions import db
-from audit.models import Campaign, Contact, MailMessage, User
+from audit.models import Assignment, Campaign, Contact, MailMessage, User
 
 from .conftest import ROOT
 from .live_server import csrf_token, free_port
@@ -113,6 +114,11 @@ def mail_app(demo_app, tmp_path):
 
 @pytest.fixture
 def worker(mail_app, tmp_path):
+    """A worker, and no assignment window closing soon: its reminders sweep (tests/test_mail_notifications.py)
+    writes nothing into these tests' inboxes, whatever today's date is beside the demo's."""
+    with mail_app.app_context():
+        db.session.execute(sa.update(Assignment).values(due_end=date.today() + timedelta(days=60)))
+        db.session.commit()
     port = free_port()
     w = Worker(mail_app, tmp_path, port)
     w.port = port  # type: ignore[attr-defined]

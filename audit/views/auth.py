@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from .. import accounts, login_guard, mail, sessions
 from ..extensions import db
-from ..forms import ForgotPasswordForm, LoginForm
+from ..forms import ForgotPasswordForm, LoginForm, NotificationsForm
 from ..models import User
 from ..security import session_lifetimes
 
@@ -126,6 +127,25 @@ def _mail_reset_link(app: Flask, email: str) -> Callable[[], None]:
             db.session.commit()
 
     return mail_it
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications() -> Response | str:
+    """The logged-in person's notifications: which they receive, and in which language."""
+    form = NotificationsForm()
+    topics = mail.preferences_for(current_user.role)
+    form.topics.choices = [SelectChoice(topic, mail.PREFERENCES[topic].label) for topic in topics]
+    if request.method == "GET":
+        off = mail.turned_off(current_user)
+        form.topics.data = [topic for topic in topics if topic not in off]
+        form.language.data = current_user.language
+    if form.validate_on_submit():
+        mail.set_preferences(current_user, form.topics.data or [], form.language.data)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("auth.notifications"))
+    return render_template("auth/notifications.html", form=form)
 
 
 @bp.get("/lang/<code>")

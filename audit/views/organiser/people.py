@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ... import accounts, mail
 from ...errors import describe
 from ...extensions import db
+from ...forms import LANGUAGE_CHOICES
 from ...models import ROLES, AuditorConflict, Institution, Invitation, User, utcnow
 from ...security import role_required
 from . import bp
@@ -40,6 +41,9 @@ class PersonForm(FlaskForm):
                             description=_l("What others see instead of the auditor's name. Empty: the next free one, "
                                            "e.g. A-07."))
     institutions = MultiCheckboxField(_l("Institutions they direct"), coerce=int, choices=[])
+    language = SelectField(_l("Language of their e-mails"), choices=LANGUAGE_CHOICES, default="pl",
+                           description=_l("Invitations, reminders and notifications go in this language. The "
+                                          "person can change it under Notifications."))
 
     def for_role(self, role: str) -> PersonForm:
         """Keep only the fields that role has."""
@@ -100,7 +104,7 @@ def person_new(role: str) -> Response | str:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(role, form.name.data, form.email.data, _field(form, "pseudonym"),
-                                        _field(form, "institutions") or ())
+                                        _field(form, "institutions") or (), language=form.language.data)
             token = accounts.invite(user)
             mail.one_time_link(user, token, "invite")
         except accounts.AccountError as error:
@@ -131,7 +135,7 @@ def person_edit(user_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             accounts.update_user(user, form.name.data, form.email.data, _field(form, "pseudonym"),
-                                 _field(form, "institutions"))
+                                 _field(form, "institutions"), language=form.language.data)
         except accounts.AccountError as error:
             db.session.rollback()
             flash(describe(error), "error")
