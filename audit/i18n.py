@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
+from babel import support
 from babel.dates import format_interval
 from flask import Flask, current_app, request, session
 from flask_babel import (
@@ -18,6 +20,7 @@ from flask_babel import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.i18n import messages_path as wtforms_messages_path
 
 from .errors import Np_
 from .facts import CHANNEL_FACTS, parse_datetime
@@ -268,6 +271,11 @@ def answer_label(criterion: Criterion, value: AnswerValue | None) -> str:
     return option.label.get(lang()) if option else str(value)
 
 
+@functools.cache
+def _wtforms_translations(language: str) -> support.Translations:
+    return support.Translations.load(wtforms_messages_path(), [language], domain="wtforms")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         lang=lang, CHANNEL_LABELS=CHANNEL_LABELS, CATEGORY_LABELS=CATEGORY_LABELS,
@@ -281,6 +289,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(points=points, percent=percent, moment=moment, moment_with_zone=moment_with_zone,
                                  wall_time=wall_time, day=day, number=number)
     app.jinja_env.globals.update(days=days)
+
+    @app.before_request
+    def _wtforms_catalogue() -> None:
+        # Flask-WTF reads WTForms' own messages from disk once per request that validates a form; every
+        # auditor's save does. The catalogue is the same for every request in one language: read it once.
+        request.wtforms_translations = _wtforms_translations(lang())  # type: ignore[attr-defined]
 
     @app.context_processor
     def _current_path() -> dict[str, str]:

@@ -31,3 +31,17 @@ def test_every_extracted_text_has_a_polish_translation(tmp_path):
         elif message.pluralizable and len(found.string) != 3:
             short.append(message.id)
     assert (missing, fuzzy, short) == ([], [], []), "run `make messages` and translate these"
+
+
+def test_wtforms_own_messages_follow_the_page_language_request_after_request(client):
+    """WTForms' messages come from a catalogue read once per language (audit.i18n), not once per request."""
+    def errors_of_an_empty_login() -> str:
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        return client.post("/login", data={"email": "", "password": "", "csrf_token": token}).get_data(as_text=True)
+
+    assert "To pole jest wymagane" in errors_of_an_empty_login()
+    client.get("/lang/en")
+    assert "This field is required" in errors_of_an_empty_login()
+    client.get("/lang/pl")
+    assert "To pole jest wymagane" in errors_of_an_empty_login()
