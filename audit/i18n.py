@@ -149,6 +149,11 @@ def wall_time(value: datetime | None, fmt: str = MOMENT) -> str:
     return "" if value is None else format_datetime(value, fmt, rebase=False)
 
 
+def local_today() -> date:
+    """Today's date in the display zone (an assignment's window is in the office's days, not UTC's)."""
+    return to_user_timezone(datetime.now().astimezone()).date()
+
+
 def day(value: date | datetime | None) -> str:
     """A calendar date ("1 wrz 2026"); a stored moment gives its day in the display zone."""
     return "" if value is None else _unbroken(format_date(value, "medium"))
