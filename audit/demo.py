@@ -232,8 +232,13 @@ def _institutions(rng: random.Random) -> list[Institution]:
                 offered.remove("phone")  # some small centres have no phone line for clients
             if category == "municipal_services" and n % 4 == 3:
                 offered.remove("social")
+            number = len(made) + 1  # fictional details: example.pl addresses, phone numbers of no one
             inst = Institution(name=pattern.format(town=town, locative=locative), category=category, city=town,
-                               region=REGIONS[(n + len(made)) % len(REGIONS)], channels=offered)
+                               region=REGIONS[(n + len(made)) % len(REGIONS)], channels=offered,
+                               address=f"ul. Główna {number}, {town}", phone=f"+48 22 000 {number:02d} 00",
+                               email=f"kontakt{number}@example.pl", website=f"https://example.pl/instytucja-{number}",
+                               social=f"https://example.pl/profil-{number}" if "social" in offered else "",
+                               opening_hours="pon.–pt. 8:00–16:00")
             db.session.add(inst)
             made.append(inst)
     db.session.flush()

@@ -10,6 +10,7 @@ visitor sent back where they came from.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 
@@ -65,5 +66,8 @@ def describe(error: Translatable) -> str:
     """The error in the current UI language (needs a request or app context)."""
     from flask_babel import gettext
 
-    params = {k: gettext(v.message, **v.params) if isinstance(v, Phrase) else v for k, v in error.params.items()}
+    from .i18n import day  # dates in a message read as the user's calendar ("1 mar 2027")
+
+    params = {k: gettext(v.message, **v.params) if isinstance(v, Phrase) else day(v) if isinstance(v, date) else v
+              for k, v in error.params.items()}
     return gettext(error.message, **params)

@@ -8,9 +8,9 @@ Two layers, so that the writing can be timed and tested without a database:
 * writers (`write_edition`, `write_answers`, `write_scorecard`, and under them
   `write_tables`) turn plain rows into an .xlsx with openpyxl's write-only mode.
 
-Sheet titles are stable English names ("Ranking", "Criteria", "Licences", one per channel
-such as "Phone") so that analysts' scripts can find them in either UI language; captions,
-column headers and labels (categories, channels, yes/no) follow the UI language.
+Sheet titles, captions, column headers and labels (categories, channels, yes/no) follow the
+UI language: a Polish office gets "Ranking", "Wizyta", "Kryteria", "Licencje"; scripts that
+read the sheets ask for the workbook in English (/lang/en) and get stable English names.
 
 Formula injection: every text cell is stored as a string, whatever it starts with. A text
 starting with =, +, -, @, a tab or a carriage return also gets Excel's quote prefix, so that
@@ -32,6 +32,7 @@ from typing import IO, Any, Literal, NamedTuple
 import sqlalchemy as sa
 from flask import Response, send_file
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -50,9 +51,9 @@ from .publication import reason_of
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CREATOR = "Audyt Zaufania"
-CHANNEL_SHEETS = {"visit": "Visit", "phone": "Phone", "email": "E-mail", "social": "Social media",
-                  "website": "Website"}
-"""Sheet title per channel: stable English names (see the module docstring)."""
+CHANNEL_SHEETS = {"visit": _l("Visit"), "phone": _l("Phone"), "email": _l("E-mail"), "social": _l("Social media"),
+                  "website": _l("Website")}
+"""Sheet title per channel, in the UI language (see the module docstring)."""
 
 SPOOL_BYTES = 16 * 1024 * 1024
 EXCEL_MAX_ROWS = 1_048_576
@@ -499,7 +500,7 @@ def _ranking_table(edition: Edition, caption: str) -> Table:
              yes if r.licensed else no, r.category_rank, r.override_reason, r.failed_checks or None,
              r.points_low, r.points_high, r.rank_best, r.rank_worst, r.marks or None)
             for r in edition.ranking]
-    return Table("Ranking", columns, rows, caption=[caption], frozen_columns=2)
+    return Table(_("Ranking"), columns, rows, caption=[caption], frozen_columns=2)
 
 
 def _channel_table(edition: Edition, channel: ChannelInfo, caption: str) -> Table:
@@ -510,7 +511,7 @@ def _channel_table(edition: Edition, channel: ChannelInfo, caption: str) -> Tabl
     columns += [Column(_("Channel mean"), "percent", scale=True), Column(_("Contacts"), "int"), Column(_("Status"))]
     pad = (None,) * most
     rows = [(r.institution, r.city, *(r.contact_scores + pad)[:most], r.mean, r.contacts, r.status) for r in found]
-    return Table(CHANNEL_SHEETS.get(channel.code, channel.code)[:31], columns, rows,
+    return Table(str(CHANNEL_SHEETS.get(channel.code, channel.code))[:31], columns, rows,
                  caption=[caption, _("Channel: %(channel)s. Each contact's score, the channel's mean and the "
                                      "number of accepted contacts.", channel=channel.label)])
 
@@ -537,7 +538,7 @@ def _criteria_tables(edition: Edition, caption: str) -> list[Table]:
                               "answers as they are now.",
                               "%(num)d contacts changed status since this revision: these shares follow the "
                               "answers as they are now.", edition.contacts_changed))
-    matrix = Table("Criteria", columns, rows, groups=groups,
+    matrix = Table(_("Criteria"), columns, rows, groups=groups,
                    summary=[_("Field average"), None, None, *averages], frozen_columns=1,
                    caption=[*notes, _("Share of the possible points each institution earned on each criterion, "
                                       "over its accepted contacts; empty: never applicable. The question is in "
@@ -550,7 +551,7 @@ def _criteria_tables(edition: Edition, caption: str) -> list[Table]:
         present = [v for v in values if v is not None]
         summary_rows.append((labels.get(c.channel, c.channel), c.id, c.question, average,
                              min(present) if present else None, max(present) if present else None, len(present)))
-    field = Table("Criteria summary", summary_columns, summary_rows, frozen_columns=2,
+    field = Table(_("Criteria summary"), summary_columns, summary_rows, frozen_columns=2,
                   caption=[*notes, _("What the field does well and badly: each criterion's average share over "
                                       "the institutions; sort by the average to see the weakest first.")])
     return [matrix, field]
@@ -560,7 +561,7 @@ def _licences_table(edition: Edition, caption: str) -> Table:
     columns = [Column(_("Certificate number")), Column(_("Institution")), Column(_("City")),
                Column(_("Points"), "points"), Column(_("Granted"), "date"), Column(_("Valid until"), "date"),
                Column(_("Status")), Column(_("Revoked on"), "date"), Column(_("Revocation reason"))]
-    return Table("Licences", columns, list(edition.licences), frozen_columns=1,
+    return Table(_("Licences"), columns, list(edition.licences), frozen_columns=1,
                  caption=[caption, _("Licences of the edition as they stand on %(today)s.",
                                      today=edition.generated_at.strftime("%Y-%m-%d"))])
 
@@ -821,7 +822,7 @@ def write_answers(name: str, rows: Iterable[Sequence[Any]], out: IO[bytes]) -> N
                Column(_("Answer"), width=12), Column(_("Earned"), "general", width=9),
                Column(_("Possible"), "general", width=9), Column(_("Contacted"), "datetime"),
                Column(_("Auditor (pseudonym)"), width=12)]
-    write_tables([Table("Answers", columns, rows, frozen_columns=1)],
+    write_tables([Table(_("Answers"), columns, rows, frozen_columns=1)],
                  Properties(title=_("%(edition)s: raw answers", edition=name),
                             subject=_("Answers of accepted contacts")), out)
 
@@ -940,9 +941,9 @@ def scorecard_tables(card: Scorecard) -> list[Table]:
                       c.share - c.category_average if c.share is not None and c.category_average is not None else None)
                      for c in card.criteria]
     return [
-        Table("Summary", [Column(_("Item")), Column(_("Value"), "general")], summary, caption=[caption]),
-        Table("Channels", channel_columns, list(card.channels), caption=[caption]),
-        Table("Criteria", criteria_columns, criteria_rows, caption=[caption, _(
+        Table(_("Summary"), [Column(_("Item")), Column(_("Value"), "general")], summary, caption=[caption]),
+        Table(_("Channels"), channel_columns, list(card.channels), caption=[caption]),
+        Table(_("Criteria"), criteria_columns, criteria_rows, caption=[caption, _(
             "Share of the possible points earned on each criterion over the accepted contacts, next to the "
             "average of the institutions of the same category.")], frozen_columns=2),
     ]

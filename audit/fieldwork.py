@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from . import facts as facts_
 from . import journal, lifecycle, scoring
 from .errors import N_, RuleError
 from .extensions import db
-from .models import Assignment, CampaignChannel, Contact, ContactCopy, utcnow
+from .models import Assignment, Campaign, CampaignChannel, Contact, ContactCopy, utcnow
 from .rubrics import Rubric
 from .services import record_answers, rubric_by_hash
 
@@ -81,11 +82,37 @@ def stage_refusal(campaign_status: str, contact_status: str | None) -> str | Non
     return lifecycle.why_not(campaign_status, lifecycle.contact_action(contact_status))
 
 
-def open_for_evidence(assignment: Assignment, contact: Contact | None) -> Contact:
-    """The contact files may be attached to (or removed from) now; otherwise the refusal that says why."""
+class WindowNotOpen(FieldworkClosed):
+    """A contact begun before its assignment's fieldwork window opens: the visit would not count as planned."""
+
+
+def window_refusal(assignment: Assignment, contact: Contact | None, today: date) -> WindowNotOpen | None:
+    """Why the assignment cannot be filled in yet (its window opens later), or None.
+
+    Only the start is a rule: a contact of a window that has closed may still be sent (the
+    organiser sees it as late on the progress board), and a contact already sent or returned
+    keeps the rules of its stage.
+    """
+    if assignment.due_start is None or today >= assignment.due_start:
+        return None
+    if contact is not None and contact.status != "draft":
+        return None
+    return WindowNotOpen(N_("This assignment's fieldwork window opens on %(day)s: it cannot be filled in before then."),
+                         day=assignment.due_start)
+
+
+def check_open(assignment: Assignment, contact: Contact | None, today: date) -> None:
+    """Raise the refusal that says why an auditor cannot save the contact now: the edition's stage, or the window."""
     refusal = stage_refusal(assignment.campaign.status, contact.status if contact else None)
     if refusal is not None:
         raise FieldworkClosed(refusal)
+    if (early := window_refusal(assignment, contact, today)) is not None:
+        raise early
+
+
+def open_for_evidence(assignment: Assignment, contact: Contact | None, today: date) -> Contact:
+    """The contact files may be attached to (or removed from) now; otherwise the refusal that says why."""
+    check_open(assignment, contact, today)
     if contact is None or not contact.editable:
         raise FieldworkError(N_("Save the contact as a draft before attaching files."))
     return contact
@@ -154,10 +181,11 @@ def missing_items(rubric: Rubric, channel: str, data: ContactInput,
     return missing
 
 
-def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
+def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool, today: date,
                  rubric: Rubric | None = None) -> SaveResult:
     """Apply one save (a draft, or a submission) of an assignment's contact.
 
+    `today`: the date in the display time zone (the assignment's window is in local days).
     `rubric`: the one the caller already looked up for a new contact (rubric_for(assignment)), if any.
     """
     contact = contact_of(assignment)
@@ -167,9 +195,7 @@ def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool,
         contact = db.session.scalar(sa.select(Contact).where(Contact.client_id == data.client_id))
         if contact is not None and contact.assignment_id != assignment.id:
             raise FieldworkError(N_("This form belongs to another contact: reload the page."))
-    refusal = stage_refusal(assignment.campaign.status, contact.status if contact else None)
-    if refusal is not None:  # what is stored stays as it is; the phone keeps what was typed
-        raise FieldworkClosed(refusal)
+    check_open(assignment, contact, today)  # what is stored stays as it is; the phone keeps what was typed
     if contact is None:
         rubric = rubric or rubric_for(assignment)
         contact = Contact(campaign_id=assignment.campaign_id, institution_id=assignment.institution_id,
@@ -220,3 +246,88 @@ def dismiss_copy(contact: Contact, copy_id: int) -> ContactCopy | None:
 
 def open_copies(contact: Contact) -> list[ContactCopy]:
     return [c for c in contact.copies if c.dismissed_at is None]
+
+
+# --- the auditor's list -------------------------------------------------------------------------
+
+WORK_STATES = ("todo", "returned", "draft", "submitted", "accepted", "missed")
+"""What an assignment is to its auditor: "todo" (nothing saved yet), a contact's status, or "missed"
+(the edition's fieldwork closed before anything was sent: there is nothing more to do)."""
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    assignment: Assignment
+    contact: Contact | None
+    state: str
+    window: Literal["not_open", "open", "closed"]
+    """Where today is against the assignment's window (an assignment without one is always open)."""
+    days_left: int | None
+    """Days until the window closes, for work still to do in an open window; None otherwise."""
+
+    @property
+    def due_soon(self) -> bool:
+        return self.days_left is not None and self.days_left <= DUE_SOON_DAYS
+
+
+@dataclass(frozen=True)
+class EditionWork:
+    campaign: Campaign
+    current: bool
+    """Its contacts can still be sent (fieldwork, or a review that takes corrected returned contacts)."""
+    items: list[WorkItem]
+    counts: dict[str, int]
+    """Items per state, before the filter."""
+
+
+def _work_item(assignment: Assignment, contact: Contact | None, today: date) -> WorkItem:
+    state = contact.status if contact else "todo"
+    campaign = assignment.campaign
+    if state in ("todo", "draft") and not lifecycle.allows(campaign, lifecycle.Action.RECORD_CONTACT):
+        state = "missed"
+    if assignment.due_start is not None and today < assignment.due_start:
+        window: Literal["not_open", "open", "closed"] = "not_open"
+    elif assignment.due_end is not None and today > assignment.due_end:
+        window = "closed"
+    else:
+        window = "open"
+    to_do = state in ("todo", "draft", "returned")
+    days_left = (assignment.due_end - today).days if to_do and window == "open" and assignment.due_end else None
+    return WorkItem(assignment, contact, state, window, days_left)
+
+
+def worklist(auditor_id: int, today: date, state: str | None = None) -> list[EditionWork]:
+    """The auditor's assignments by edition: the current ones first (newest first), then the closed ones.
+
+    Within an edition, work to do comes first (returned, not started, drafts), the nearest end of
+    window first; `state` keeps only the assignments in that state (the counts stay whole).
+    """
+    rows = db.session.execute(
+        sa.select(Assignment, Contact).join(Campaign, Campaign.id == Assignment.campaign_id)
+        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
+        .where(Assignment.auditor_id == auditor_id,
+               Campaign.status.in_(lifecycle.stages_allowing(lifecycle.Action.SEE_ASSIGNMENTS)))
+        .options(sa.orm.joinedload(Assignment.institution), sa.orm.joinedload(Assignment.campaign))
+    ).all()
+    by_edition: dict[int, list[WorkItem]] = {}
+    for assignment, contact in rows:
+        by_edition.setdefault(assignment.campaign_id, []).append(_work_item(assignment, contact, today))
+    order = {s: i for i, s in enumerate(WORK_STATES)}
+    out = []
+    for items in by_edition.values():
+        campaign = items[0].assignment.campaign
+        items.sort(key=lambda w: (order[w.state], w.assignment.due_end or date.max, w.assignment.id))
+        counts: dict[str, int] = {}
+        for w in items:
+            counts[w.state] = counts.get(w.state, 0) + 1
+        shown = [w for w in items if state is None or w.state == state]
+        out.append(EditionWork(campaign, lifecycle.allows(campaign, lifecycle.Action.RESUBMIT), shown, counts))
+    out.sort(key=lambda e: (not e.current, -e.campaign.year, -e.campaign.id))
+    return out
+
+
+def due_soon(editions: list[EditionWork]) -> list[WorkItem]:
+    """Work still to do whose window closes within DUE_SOON_DAYS, the nearest first."""
+    soon = [w for e in editions if e.current for w in e.items if w.due_soon]
+    return sorted(soon, key=lambda w: (w.days_left or 0, w.assignment.id))

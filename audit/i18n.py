@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -152,6 +153,11 @@ def wall_time(value: datetime | None, fmt: str = MOMENT) -> str:
     return "" if value is None else format_datetime(value, fmt, rebase=False)
 
 
+def local_today() -> date:
+    """Today's date in the display zone (an assignment's window is in the office's days, not UTC's)."""
+    return to_user_timezone(datetime.now().astimezone()).date()
+
+
 def day(value: date | datetime | None) -> str:
     """A calendar date ("1 wrz 2026"); a stored moment gives its day in the display zone."""
     return "" if value is None else _unbroken(format_date(value, "medium"))
@@ -230,6 +236,34 @@ def percent(value: float | None) -> str:
     return "—" if value is None else format_decimal(float(value) * 100, format="0.0") + "%"
 
 
+STANDARD_PARTS = {
+    "I": _l("basic standards"),
+    "II": _l("the service process"),
+    "III": _l("phone calls and electronic communication"),
+    "IV": _l("difficult situations with a client"),
+}
+"""The parts of the standard the shipped rubrics cite ("Standardy obsługi klienta w MOPS w Rydułtowach", 2019)."""
+_STANDARD_CODE = re.compile(r"^(I|II|III|IV)\.(\d+)(?:\s+za[lł]\.\s*(\d+))?$")
+
+
+def standard_reference(code: str) -> str:
+    """A rubric's `standard` code in words, the code kept as the reference: "II.1 zal. 3" ->
+    "the service process, standard 1, recommendation 3 (II.1 zal. 3)"; "LZM: ..." names the contest."""
+    code = code.strip()
+    if code.startswith("LZM:"):
+        return _("a criterion of the “Lider Zaufania Mieszkańców” contest: %(topic)s", topic=code[4:].strip())
+    found = _STANDARD_CODE.match(code)
+    if found is None:
+        return code
+    part, number, recommendation = found.groups()
+    if recommendation:
+        words = _("part %(part)s (%(title)s), standard %(n)s, recommendation %(r)s", part=part,
+                  title=STANDARD_PARTS[part], n=number, r=recommendation)
+    else:
+        words = _("part %(part)s (%(title)s), standard %(n)s", part=part, title=STANDARD_PARTS[part], n=number)
+    return _("Customer service standards of MOPS in Rydułtowy (2019), %(where)s (%(code)s)", where=words, code=code)
+
+
 def describe_reason(reason: Reason) -> str:
     """One licence check, in a plain sentence."""
     channel = str(CHANNEL_LABELS.get(reason.channel or "", reason.channel or ""))
@@ -283,7 +317,7 @@ def init_app(app: Flask) -> None:
         CONTACT_COUNT_LABELS=CONTACT_COUNT_LABELS,
         CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
         PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS,
-        describe_reason=describe_reason,
+        describe_reason=describe_reason, standard_reference=standard_reference,
         answer_label=answer_label, fact_value=fact_value, zone_name=zone_name, quantity=quantity,
     )
     app.jinja_env.filters.update(points=points, percent=percent, moment=moment, moment_with_zone=moment_with_zone,

@@ -41,19 +41,39 @@ MAX_ZIP_MEMBERS = 1000
 MAX_COLUMNS_READ = 30
 
 COLUMNS = ("name", "category", "city", "region", "channels")
+DETAILS = ("address", "phone", "email", "website", "social", "opening_hours")
+"""Optional columns: how an auditor reaches the institution (shown on the assignment)."""
+VOIVODESHIPS = ("dolnośląskie", "kujawsko-pomorskie", "lubelskie", "lubuskie", "łódzkie", "małopolskie",
+                "mazowieckie", "opolskie", "podkarpackie", "podlaskie", "pomorskie", "śląskie",
+                "świętokrzyskie", "warmińsko-mazurskie", "wielkopolskie", "zachodniopomorskie")
+"""The 16 regions (województwa) of Poland, as the region column accepts them (ignoring case)."""
 HEADER_ALIASES = {
     "name": "name", "nazwa": "name",
     "category": "category", "kategoria": "category",
     "city": "city", "town": "city", "miasto": "city", "miejscowość": "city", "miejscowosc": "city",
     "region": "region", "województwo": "region", "wojewodztwo": "region",
     "channels": "channels", "kanały": "channels", "kanaly": "channels",
+    "address": "address", "adres": "address",
+    "phone": "phone", "telefon": "phone", "phone number": "phone", "numer telefonu": "phone",
+    "email": "email", "e-mail": "email", "adres e-mail": "email",
+    "website": "website", "www": "website", "strona internetowa": "website", "strona": "website",
+    "social": "social", "social profile": "social", "profil społecznościowy": "social",
+    "media społecznościowe": "social",
+    "opening_hours": "opening_hours", "opening hours": "opening_hours", "godziny otwarcia": "opening_hours",
 }
 """Header spellings accepted for each column (compared after normalise())."""
-MAX_LENGTHS = {"name": 300, "city": 120, "region": 120}
+MAX_LENGTHS = {"name": 300, "city": 120, "region": 120, "address": 300, "phone": 60, "email": 254,
+               "website": 300, "social": 300, "opening_hours": 500}
 """The database columns' sizes."""
 CHANNEL_SEPARATORS = re.compile(r"[,;\n]")
 PENDING_LIFETIME = timedelta(hours=2)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def voivodeship(text: str) -> str | None:
+    """The voivodeship a spelling names (any case, extra spaces, "woj." in front), or None."""
+    wanted = normalise(text).removeprefix("województwo ").removeprefix("woj. ").strip()
+    return next((v for v in VOIVODESHIPS if v == wanted), None)
 
 
 def normalise(text: str) -> str:
@@ -102,6 +122,12 @@ class InstitutionRow:
     city: str
     region: str
     channels: tuple[str, ...]
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    social: str = ""
+    opening_hours: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -261,12 +287,19 @@ def check_records(records: Iterable[tuple[int, Mapping[str, str]]], vocabulary: 
                     row: int = number) -> None:
             found.append(Problem(row, column, message, params))
 
-        values = {name: clean(texts.get(name, "")) for name in COLUMNS}
+        values = {name: clean(texts.get(name, "")) for name in (*COLUMNS, *DETAILS)}
         for name in ("name", "city", "region"):
             if not values[name]:
                 problem(name, N_("Empty; this column is required."), {})
-            elif len(values[name]) > MAX_LENGTHS[name]:
+        for name in ("name", "city", "region", *DETAILS):
+            if len(values[name]) > MAX_LENGTHS[name]:
                 problem(name, N_("Too long: at most %(max)s characters."), {"max": MAX_LENGTHS[name]})
+        region = voivodeship(values["region"])
+        if values["region"] and region is None:
+            problem("region", N_("Unknown region “%(value)s”; use one of the 16 voivodeships: %(allowed)s."),
+                    {"value": values["region"], "allowed": ", ".join(VOIVODESHIPS)})
+        if values["email"] and "@" not in values["email"]:
+            problem("email", N_("“%(value)s” is not an e-mail address."), {"value": values["email"]})
         category = vocabulary.categories.get(normalise(values["category"]))
         allowed_categories = ", ".join(vocabulary.category_codes)
         if not values["category"]:
@@ -298,10 +331,13 @@ def check_records(records: Iterable[tuple[int, Mapping[str, str]]], vocabulary: 
             problems.extend(row_problems)
             continue
         assert category is not None
-        checked = InstitutionRow(number, values["name"], category, values["city"], values["region"],
-                                 tuple(c for c in vocabulary.channel_codes if c in channels))
+        assert region is not None
+        checked = InstitutionRow(number, values["name"], category, values["city"], region,
+                                 tuple(c for c in vocabulary.channel_codes if c in channels),
+                                 **{name: values[name] for name in DETAILS})
         (present if checked.key in existing else rows).append(checked)
-    problems.sort(key=lambda p: (p.row or 0, COLUMNS.index(p.column) if p.column in COLUMNS else 0))
+    order = (*COLUMNS, *DETAILS)
+    problems.sort(key=lambda p: (p.row or 0, order.index(p.column) if p.column in order else 0))
     return ImportCheck(tuple(rows), tuple(present), tuple(problems))
 
 
@@ -309,7 +345,8 @@ def recheck(rows: Sequence[InstitutionRow], vocabulary: Vocabulary,
             existing: Collection[tuple[str, str]]) -> ImportCheck:
     """Check stored rows again at confirmation: the database may have changed since the preview."""
     return check_records(((r.row, {"name": r.name, "category": r.category, "city": r.city, "region": r.region,
-                                   "channels": ", ".join(r.channels)}) for r in rows), vocabulary, existing)
+                                   "channels": ", ".join(r.channels), **{d: getattr(r, d) for d in DETAILS}})
+                          for r in rows), vocabulary, existing)
 
 
 # --- the preview, kept on the server until confirmed ---------------------------------------
@@ -370,7 +407,8 @@ def discard_pending(directory: Path, token: str) -> None:
 
 def _row_of(data: Mapping[str, Any]) -> InstitutionRow:
     return InstitutionRow(int(data["row"]), str(data["name"]), str(data["category"]), str(data["city"]),
-                          str(data["region"]), tuple(str(c) for c in data["channels"]))
+                          str(data["region"]), tuple(str(c) for c in data["channels"]),
+                          **{d: str(data.get(d, "")) for d in DETAILS})
 
 
 def _forget_old(directory: Path) -> None:
@@ -388,7 +426,15 @@ def _forget_old(directory: Path) -> None:
 
 HEADER_FILL = PatternFill("solid", fgColor="0B5CAD")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
-WIDTHS = {"name": 60, "category": 24, "city": 24, "region": 22, "channels": 36}
+WIDTHS = {"name": 60, "category": 24, "city": 24, "region": 22, "channels": 36, "address": 36, "phone": 18,
+          "email": 28, "website": 30, "social": 30, "opening_hours": 30}
+HEADERS = {  # the template's header row, in Polish and in English (both read back: HEADER_ALIASES)
+    "name": ("nazwa", "name"), "category": ("kategoria", "category"), "city": ("miejscowość", "city"),
+    "region": ("województwo", "region"), "channels": ("kanały", "channels"), "address": ("adres", "address"),
+    "phone": ("telefon", "phone"), "email": ("e-mail", "email"), "website": ("strona internetowa", "website"),
+    "social": ("profil społecznościowy", "social"), "opening_hours": ("godziny otwarcia", "opening hours"),
+}
+SHEET_NAMES = ("instytucje", "institutions")
 COLUMN_HELP = {
     "name": ("Pełna nazwa instytucji (wymagana).", "The institution's full name (required)."),
     "category": ("Kod kategorii albo jej nazwa (wymagana) – lista w arkuszu „Instrukcja”.",
@@ -397,17 +443,31 @@ COLUMN_HELP = {
     "region": ("Województwo (wymagane), np. mazowieckie.", "Region (voivodeship, required), e.g. mazowieckie."),
     "channels": ("Kanały kontaktu oddzielone przecinkami, np. visit, phone, email.",
                  "Contact channels separated by commas, e.g. visit, phone, email."),
+    "address": ("Adres (nieobowiązkowy): ulica, numer, kod i miejscowość.",
+                "Address (optional): street, number, postcode and town."),
+    "phone": ("Numer telefonu dla klientów (nieobowiązkowy).", "Phone number for clients (optional)."),
+    "email": ("Adres e-mail dla klientów (nieobowiązkowy).", "E-mail address for clients (optional)."),
+    "website": ("Strona internetowa (nieobowiązkowa).", "Website (optional)."),
+    "social": ("Profil w mediach społecznościowych (nieobowiązkowy).", "Social media profile (optional)."),
+    "opening_hours": ("Godziny otwarcia (nieobowiązkowe), np. pon.–pt. 8:00–16:00.",
+                      "Opening hours (optional), e.g. Mon–Fri 8:00–16:00."),
 }
 
 
-def template_workbook(categories: Mapping[str, tuple[str, str]], channels: Mapping[str, tuple[str, str]]) -> bytes:
-    """The file organisers fill in; categories and channels map each code to its (Polish, English) label."""
+def template_workbook(categories: Mapping[str, tuple[str, str]], channels: Mapping[str, tuple[str, str]],
+                      polish: bool = True) -> bytes:
+    """The file organisers fill in; categories and channels map each code to its (Polish, English) label.
+
+    The sheet's name and headers are in the organiser's language (`polish`); the import reads both.
+    """
+    language = 0 if polish else 1
+    columns = (*COLUMNS, *DETAILS)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "institutions"
-    sheet.append(list(COLUMNS))
-    for index, name in enumerate(COLUMNS, start=1):
+    sheet.title = SHEET_NAMES[language]
+    sheet.append([HEADERS[name][language] for name in columns])
+    for index, name in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(vertical="center")
@@ -427,6 +487,12 @@ def template_workbook(categories: Mapping[str, tuple[str, str]], channels: Mappi
         allow_blank=True, showErrorMessage=False, promptTitle="Kanały / Channels",
         prompt=("Oddziel przecinkami / separate with commas: " + ", ".join(channels))[:255])
     channel_prompt.add(f"E2:E{last}")
+    region_list = DataValidation(
+        type="list", formula1='"' + ",".join(VOIVODESHIPS) + '"', allow_blank=True, errorStyle="warning",
+        showErrorMessage=True, errorTitle="Województwo / Region",
+        error="Wybierz jedno z 16 województw. / Choose one of the 16 voivodeships.")
+    region_list.add(f"D2:D{last}")
+    sheet.add_data_validation(region_list)
     sheet.add_data_validation(category_list)
     sheet.add_data_validation(channel_prompt)
 
@@ -438,11 +504,11 @@ def template_workbook(categories: Mapping[str, tuple[str, str]], channels: Mappi
     notes["A1"].font = Font(bold=True, size=14)
     limit = f"{MAX_ROWS:,}"
     for code, text in (
-        ("PL", "Wpisz jedną instytucję w wierszu arkusza „institutions”, od wiersza 2. Nie zmieniaj wiersza 1 "
+        ("PL", f"Wpisz jedną instytucję w wierszu arkusza „{sheet.title}”, od wiersza 2. Nie zmieniaj wiersza 1 "
                "(nagłówków). Instytucje, które już są w systemie (ta sama nazwa i miejscowość, bez względu na "
                f"wielkość liter i spacje), zostaną pominięte. Najwyżej {limit.replace(',', ' ')} instytucji "
                "i 5 MB w jednym pliku."),
-        ("EN", "Enter one institution per row of the “institutions” sheet, from row 2. Do not change row 1 "
+        ("EN", f"Enter one institution per row of the “{sheet.title}” sheet, from row 2. Do not change row 1 "
                "(the headers). Institutions already in the system (the same name and town, ignoring case and "
                f"spaces) are skipped. At most {limit} institutions and 5 MB per file."),
     ):
@@ -452,7 +518,7 @@ def template_workbook(categories: Mapping[str, tuple[str, str]], channels: Mappi
         notes.row_dimensions[row].height = 48
         notes.cell(row=row, column=1).font = Font(bold=True)
     tables = (
-        (("Kolumna / Column", "Opis", "Description"), {name: COLUMN_HELP[name] for name in COLUMNS}),
+        (("Kolumna / Column", "Opis", "Description"), {HEADERS[name][language]: COLUMN_HELP[name] for name in columns}),
         (("category", "Kategoria: kod albo nazwa", "Category: code or name"), categories),
         (("channels", "Kanał: kod albo nazwa", "Channel: code or name"), channels),
     )

@@ -79,6 +79,13 @@ class Institution(db.Model):
     region: so.Mapped[str] = so.mapped_column(sa.String(120), index=True)
     channels: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     """The channels the institution offers (visit, phone, email, social, website)."""
+    # How an auditor reaches it, shown on the assignment ("" when unknown).
+    address: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    phone: so.Mapped[str] = so.mapped_column(sa.String(60), default="", server_default="")
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
+    website: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    social: so.Mapped[str] = so.mapped_column(sa.String(300), default="", server_default="")
+    opening_hours: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     directors: so.Mapped[list[User]] = so.relationship(secondary=director_institution, back_populates="institutions")

@@ -250,9 +250,12 @@ def test_category_labels_follow_the_ui_language(demo_app, auth, demo_client):
     auth.as_role("organiser")
     _, wb = download(demo_client, EXPORT)  # Polish by default
     assert "Ośrodek pomocy społecznej" in {r[2] for r in wb["Ranking"].iter_rows(min_row=3, values_only=True)}
+    assert wb.sheetnames == ["Ranking", "Wizyta", "Telefon", "E-mail", "Media społecznościowe", "Strona internetowa",
+                             "Kryteria", "Podsumowanie kryteriów", "Licencje"]  # sheet names too (issue 14)
     demo_client.get("/lang/en")
     _, wb = download(demo_client, EXPORT)
     assert "Social welfare centre" in {r[2] for r in wb["Ranking"].iter_rows(min_row=3, values_only=True)}
+    assert wb.sheetnames[:2] == ["Ranking", "Visit"]
 
 
 def client_as(app, role: str):

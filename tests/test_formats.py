@@ -148,3 +148,19 @@ def test_the_review_queue_and_min_contacts_read_in_polish(demo_app, auth):
     with demo_app.test_request_context():
         said = i18n.describe_reason(Reason("min_contacts", False, channel="phone", value=0, required=1))
     assert said == "Telefon: tylko 0 z 1 wymaganego kontaktu."
+
+
+@pytest.mark.parametrize(("lang", "code", "expected"), [
+    ("pl", "II.1 zal. 3", "Standardy obsługi klienta MOPS w Rydułtowach (2019), część II (proces obsługi), "
+                          "standard 1, zalecenie 3 (II.1 zal. 3)"),
+    ("en", "III.4 zal. 7", "Customer service standards of MOPS in Rydułtowy (2019), part III (phone calls and "
+                           "electronic communication), standard 4, recommendation 7 (III.4 zal. 7)"),
+    ("pl", "LZM: strona internetowa", "kryterium konkursu „Lider Zaufania Mieszkańców”: strona internetowa"),
+    ("pl", "X.9", "X.9"),  # an unknown code is shown as it is
+])
+def test_a_standard_reference_reads_as_words_with_its_code(app, lang, code, expected):
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        from flask import session
+
+        session["lang"] = lang
+        assert i18n.standard_reference(code) == expected

@@ -12,7 +12,9 @@ from openpyxl import Workbook, load_workbook
 
 from audit import institution_import as importer
 from audit.extensions import db
-from audit.models import Institution
+from audit.models import Assignment, Institution, User
+
+from .conftest import Auth
 
 HEADER = ["name", "category", "city", "region", "channels"]
 VOCABULARY = importer.Vocabulary.of(
@@ -61,8 +63,9 @@ def test_a_clean_file_gives_its_rows_cleaned_with_codes():
 
 
 def test_category_may_be_the_code_or_a_polish_or_english_label():
-    result = check(xlsx(["A", "social_welfare", "X", "r", "visit"], ["B", "ośrodek POMOCY społecznej", "X", "r", "visit"],
-                        ["C", "Social welfare centre", "X", "r", "visit"]))
+    result = check(xlsx(["A", "social_welfare", "X", "śląskie", "visit"],
+                        ["B", "ośrodek POMOCY społecznej", "X", "śląskie", "visit"],
+                        ["C", "Social welfare centre", "X", "śląskie", "visit"]))
     assert result.ok and {r.category for r in result.rows} == {"social_welfare"}
 
 
@@ -78,7 +81,7 @@ def test_every_bad_value_is_reported_with_its_excel_row_and_column():
 
 
 def test_empty_channels_and_too_long_values_are_problems():
-    result = check(xlsx(["X" * 301, "utility", "Y", "r", ""]))
+    result = check(xlsx(["X" * 301, "utility", "Y", "pomorskie", ""]))
     assert problems(result) == [
         (2, "name", "Too long: at most 300 characters."),
         (2, "channels", "Empty; list the channels the institution offers, e.g. visit, phone, email, social, website."),
@@ -165,8 +168,8 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes():
 
 def test_too_many_rows_are_refused(monkeypatch):
     monkeypatch.setattr(importer, "MAX_ROWS", 3)
-    assert check(xlsx(*[[f"I{n}", "utility", "T", "r", "phone"] for n in range(3)])).ok
-    (problem,) = check(xlsx(*[[f"I{n}", "utility", "T", "r", "phone"] for n in range(4)])).problems
+    assert check(xlsx(*[[f"I{n}", "utility", "T", "pomorskie", "phone"] for n in range(3)])).ok
+    (problem,) = check(xlsx(*[[f"I{n}", "utility", "T", "pomorskie", "phone"] for n in range(4)])).problems
     assert problem.reason == "The file has more than 3 institutions; split it into smaller files."
 
 
@@ -213,7 +216,8 @@ def test_template_round_trip_download_fill_upload_preview_confirm(organiser, dem
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["institutions", "Instrukcja"]
     sheet = workbook["institutions"]
-    assert [c.value for c in sheet[1]] == HEADER and sheet.freeze_panes == "A2"
+    english = [importer.HEADERS[name][1] for name in (*importer.COLUMNS, *importer.DETAILS)]
+    assert [c.value for c in sheet[1]] == english and sheet.freeze_panes == "A2"  # the organiser's language
     sheet.append(["Nowe Centrum Usług", "Centrum obsługi mieszkańców", "Klonowo", "pomorskie", "visit, telefon"])
     sheet.append(["Infolinia Seniora", "helpline", "Topolin", "łódzkie", "phone,email"])
     with demo_app.app_context():
@@ -292,3 +296,60 @@ def test_the_list_searches_and_filters(organiser):
 
 
 # Who may open these pages (and the refusals of every other visitor): tests/test_access.py.
+
+
+# --- contact details and the 16 voivodeships (issue 14) -------------------------------------
+
+
+def test_region_must_be_one_of_the_16_voivodeships_in_any_case():
+    result = check(xlsx(["A", "utility", "X", "  MAZOWIECKIE ", "phone"], ["B", "utility", "X", "woj. Śląskie", "phone"],
+                        ["C", "utility", "X", "Mazowsze", "phone"]))
+    assert problems(result) == [(4, "region", "Unknown region “Mazowsze”; use one of the 16 voivodeships: "
+                                              + ", ".join(importer.VOIVODESHIPS) + ".")]
+    assert len(importer.VOIVODESHIPS) == 16
+    ok = check(xlsx(["A", "utility", "X", "  MAZOWIECKIE ", "phone"], ["B", "utility", "X", "woj. Śląskie", "phone"]))
+    assert [r.region for r in ok.rows] == ["mazowieckie", "śląskie"]  # stored as the list spells it
+
+
+def test_contact_details_are_read_under_polish_or_english_headers():
+    header = ["Nazwa", "Kategoria", "Miejscowość", "Województwo", "Kanały", "Adres", "Telefon", "E-mail",
+              "Strona internetowa", "profil społecznościowy", "Opening hours"]
+    row = ["MOPS w Lipowcu", "social_welfare", "Lipowiec", "śląskie", "visit", "ul. Lipowa 1, 40-001 Lipowiec",
+           "+48 32 000 00 00", "mops@example.pl", "example.pl/mops", "https://example.pl/profil", "pon.–pt. 8–16"]
+    (read,) = check(xlsx(row, header=header)).rows
+    assert (read.address, read.phone, read.email, read.website, read.social, read.opening_hours) == tuple(row[5:])
+    assert problems(check(xlsx([*row[:7], "not-an-address"], header=header[:8]))) == [
+        (2, "email", "“not-an-address” is not an e-mail address.")]
+    assert check(xlsx(GOOD)).ok  # the details are optional
+
+
+def test_the_polish_template_has_polish_headers_and_the_details_reach_the_auditor(demo_client, demo_app):
+    auth = Auth(demo_client)
+    auth.as_role("organiser")
+    workbook = load_workbook(io.BytesIO(demo_client.get("/organiser/institutions/template.xlsx").data))
+    assert workbook.sheetnames == ["instytucje", "Instrukcja"]
+    sheet = workbook["instytucje"]
+    assert [c.value for c in sheet[1]][:5] == ["nazwa", "kategoria", "miejscowość", "województwo", "kanały"]
+    with demo_app.app_context():
+        auditor = db.session.scalar(sa.select(User).filter_by(email="auditor@demo.test"))
+        assignment = db.session.scalar(sa.select(Assignment).filter_by(auditor_id=auditor.id, campaign_id=1))
+        inst = db.session.get(Institution, assignment.institution_id)
+        inst_id, assignment_id, name, city, category = inst.id, assignment.id, inst.name, inst.city, inst.category
+    page = demo_client.get(f"/organiser/institutions/{inst_id}/edit").get_data(as_text=True)
+    assert re.search(r'<select[^>]*id="region"', page) and "<option value=\"zachodniopomorskie\">" in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    saved = demo_client.post(f"/organiser/institutions/{inst_id}/edit", data={
+        "csrf_token": token, "name": name, "category": category, "city": city, "region": "opolskie",
+        "channels": ["visit", "phone"], "address": "ul. Rynek 5, 45-001 Opole", "phone": "+48 77 000 00 00",
+        "email": "sekretariat@example.pl", "website": "example.pl", "social": "", "opening_hours": "pon.–pt. 7:30–15:30"})
+    assert saved.status_code == 302
+    refused = demo_client.post(f"/organiser/institutions/{inst_id}/edit", data={
+        "csrf_token": token, "name": name, "category": category, "city": city, "region": "Mazowsze",
+        "channels": ["visit"], "email": "nie-adres"})
+    assert refused.status_code == 200 and "Wpisz adres e-mail" in refused.get_data(as_text=True)
+    demo_client.post("/logout", data={"csrf_token": token})
+    auth.as_role("auditor")
+    shown = demo_client.get(f"/auditor/assignments/{assignment_id}").get_data(as_text=True)
+    assert "Jak dotrzeć do instytucji" in shown and "ul. Rynek 5, 45-001 Opole" in shown
+    assert 'href="tel:+48770000000"' in shown and 'href="mailto:sekretariat@example.pl"' in shown
+    assert 'href="https://example.pl"' in shown and "7:30–15:30" in shown

@@ -41,7 +41,7 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
 
 def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_path):
     """Appeals filed twice by the race the index now prevents are kept, closed as duplicates, and logged."""
-    from audit.models import Appeal, AuditEvent, Campaign, Contact, Institution
+    from audit.models import Appeal, AuditEvent, Campaign, Contact
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
                       "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
@@ -57,7 +57,12 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
                                          .values(email="d@example.org", name="D", role="director", active=True,
                                                  created_at=sa.func.current_timestamp())
                                          .returning(sa.column("id"))).scalar_one()
-        institution = Institution(name="I", category="utility", city="C", region="R")
+        # the institution table as it was at 0006 (contact details came with 0012)
+        institution_id = db.session.execute(sa.insert(sa.table(
+            "institution", sa.column("name"), sa.column("category"), sa.column("city"), sa.column("region"),
+            sa.column("channels"), sa.column("created_at"), sa.column("id")))
+            .values(name="I", category="utility", city="C", region="R", channels="[]",
+                    created_at=sa.func.current_timestamp()).returning(sa.column("id"))).scalar_one()
         # the rubric_version table as it was at 0006 too (retired_at came with 0013)
         db.session.execute(sa.insert(sa.table("rubric_version", sa.column("hash"), sa.column("rubric_id"),
                                               sa.column("version"), sa.column("channel"), sa.column("source"),
@@ -66,13 +71,13 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
                                    created_at=sa.func.current_timestamp()))
         rubric = SimpleNamespace(hash="0" * 64)
         campaign = Campaign(name="E", year=2025, status="published")
-        db.session.add_all([institution, campaign])
+        db.session.add(campaign)
         db.session.flush()
-        contact = Contact(campaign_id=campaign.id, institution_id=institution.id, channel="phone",
+        contact = Contact(campaign_id=campaign.id, institution_id=institution_id, channel="phone",
                           auditor_id=director_id, rubric_hash=rubric.hash)
         db.session.add(contact)
         db.session.flush()
-        db.session.add_all([Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=institution.id,
+        db.session.add_all([Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=institution_id,
                                    director_id=director_id, reason=reason) for reason in ("Zamknięte.", "Zamknięte.", "Inny")])
         db.session.commit()
         contact_id = contact.id

@@ -263,3 +263,16 @@ def test_a_director_cannot_tell_fieldwork_contacts_from_ids_that_do_not_exist(de
         assert (response.status_code, response.get_data()) == (nothing.status_code, nothing.get_data()), status
     with demo_app.app_context():
         assert db.session.scalar(sa.select(Appeal)) is None
+
+
+def test_the_headline_and_the_sentence_count_the_same_institutions_beaten(demo_app, auth):
+    """'lepiej niż X' in the headline is the same count as the category sentence (issue 14: 96% vs 11 of 12)."""
+    own, _other = director_and_institutions(demo_app)
+    auth.as_role("director")
+    for institution_id in own:
+        page = auth.client.get(f"/director/campaigns/{PAST}/institutions/{institution_id}").get_data(as_text=True)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+        headline = re.search(r"lepiej niż (\d+) z (\d+) instytucji w kategorii", text)
+        sentence = re.search(r"mniejszą liczbą punktów: (\d+) z (\d+) sklasyfikowanych", text)
+        assert headline and sentence, text[:2000]
+        assert headline.groups() == sentence.groups()

@@ -28,9 +28,9 @@ from ..contact_form import ContactFormBase, form_class, form_layout, new_client_
 from ..errors import describe
 from ..extensions import db
 from ..facts import CHANNEL_FACTS
-from ..i18n import FACT_LABELS, lang, moment
+from ..i18n import FACT_LABELS, lang, local_today, moment
 from ..lifecycle import Action
-from ..models import Assignment, Campaign, Contact, ContactCopy, Evidence
+from ..models import Assignment, Contact, ContactCopy, Evidence
 from ..scoring import visible_criteria
 from ..security import role_required
 
@@ -42,16 +42,11 @@ VISIBLE_CAMPAIGN_STATUSES = lifecycle.stages_allowing(Action.SEE_ASSIGNMENTS)
 @bp.get("/")
 @role_required("auditor")
 def home() -> str:
-    rows = db.session.execute(
-        sa.select(Assignment, Contact).join(Campaign, Campaign.id == Assignment.campaign_id)
-        .outerjoin(Contact, Contact.assignment_id == Assignment.id)
-        .where(Assignment.auditor_id == current_user.id, Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES))
-        .options(sa.orm.joinedload(Assignment.institution))
-    ).all()
-    order = {"returned": 0, None: 1, "draft": 2, "submitted": 3, "accepted": 4}  # work to do first
-    rows = sorted(rows, key=lambda r: (order[r.Contact.status if r.Contact else None],
-                                       r.Assignment.due_end or r.Assignment.created_at.date(), r.Assignment.id))
-    return render_template("auditor/home.html", rows=rows)
+    state = request.args.get("state") or None
+    state = state if state in fieldwork.WORK_STATES else None
+    editions = fieldwork.worklist(current_user.id, local_today(), state)
+    return render_template("auditor/home.html", editions=editions, state=state,
+                           soon=fieldwork.due_soon(editions), states=fieldwork.WORK_STATES)
 
 
 def _own_assignment(assignment_id: int) -> Assignment:
@@ -92,13 +87,14 @@ def _render_form(assignment: Assignment, contact: Contact | None, *, values: dic
         visible = frozenset(c.id for c in rubric.criteria)
     campaign = assignment.campaign
     closed = fieldwork.stage_refusal(campaign.status, contact.status if contact else None)
-    editable = (contact is None or contact.editable) and closed is None
+    early = fieldwork.window_refusal(assignment, contact, local_today()) if closed is None else None
+    editable = (contact is None or contact.editable) and closed is None and early is None
     errors = {name: field.errors for name, field in (form._fields.items() if form else ()) if field.errors}
     questions = {c.id: c.question.get(lang()) for c in rubric.criteria}
     html = render_template(
         "auditor/contact.html", assignment=assignment, contact=contact, campaign=campaign,
         sections=form_layout(rubric, lang()), facts=CHANNEL_FACTS[assignment.channel], values=values,
-        visible=visible, editable=editable, closed=_(closed) if closed else None, errors=errors, missing=missing or [], questions=questions,
+        visible=visible, editable=editable, closed=_(closed) if closed else (describe(early) if early else None), errors=errors, missing=missing or [], questions=questions,
         copies=fieldwork.open_copies(contact) if contact else [],
         client_id=client_id or (contact.client_id if contact else None) or new_client_id(),
         base_version=contact.version if contact else "",
@@ -126,7 +122,7 @@ def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldw
     data = form.to_input()
     for attempt in range(2):
         try:
-            result = fieldwork.save_contact(assignment, data, submit=submit, rubric=form.rubric)
+            result = fieldwork.save_contact(assignment, data, submit=submit, today=local_today(), rubric=form.rubric)
             db.session.commit()
             return result
         except (StaleDataError, sa.exc.IntegrityError):
@@ -213,7 +209,7 @@ def dismiss_copy(assignment_id: int, copy_id: int) -> Response | str:
 @role_required("auditor")
 def upload_evidence(assignment_id: int) -> Response:
     assignment = _own_assignment(assignment_id)
-    contact = fieldwork.open_for_evidence(assignment, fieldwork.contact_of(assignment))
+    contact = fieldwork.open_for_evidence(assignment, fieldwork.contact_of(assignment), local_today())
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         flash(_("Choose a file to attach."), "error")
@@ -242,7 +238,7 @@ def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
     item = db.session.get(Evidence, evidence_id)
     if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
         abort(404)
-    fieldwork.open_for_evidence(assignment, contact)  # after fieldwork the page offers no remove button
+    fieldwork.open_for_evidence(assignment, contact, local_today())  # after fieldwork the page offers no remove button
     back = url_for(".contact_form", assignment_id=assignment.id, _anchor="evidence")
     if request.form.get("confirm") != "1":
         return render_template(

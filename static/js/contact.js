@@ -187,16 +187,24 @@
         pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes()));
     } else if (b.dataset.stopwatch) {
       if (!b.dataset.started) {
-        b.dataset.started = String(Date.now());
+        var started = Date.now();
+        b.dataset.started = String(started);
         b.textContent = b.dataset.stop;
         b.setAttribute("aria-pressed", "true");
+        b.ticker = setInterval(function () {  // the running time on the button, so the auditor sees it count
+          var s = Math.floor((Date.now() - started) / 1000);
+          b.textContent = b.dataset.stop + " · " + Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
+        }, 1000);
       } else {
         var seconds = (Date.now() - Number(b.dataset.started)) / 1000;
         delete b.dataset.started;
+        clearInterval(b.ticker);
         b.textContent = b.dataset.start;
         b.setAttribute("aria-pressed", "false");
-        setValue(document.getElementById(b.dataset.stopwatch),
-          b.dataset.unit === "seconds" ? Math.round(seconds) : Math.round(seconds / 6) / 10);
+        // minutes to a tenth, and under a minute to a hundredth: a short wait is never recorded as 0
+        var minutes = seconds / 60;
+        setValue(document.getElementById(b.dataset.stopwatch), b.dataset.unit === "seconds" ? Math.round(seconds)
+          : (minutes < 1 ? Math.max(0.01, Math.round(minutes * 100) / 100) : Math.round(minutes * 10) / 10));
       }
     }
   });

@@ -27,6 +27,22 @@
       button.hidden = false;  // without scripts the link is simply selected and copied by hand
       button.addEventListener("click", function () { copy(button); });
     });
+    // the director's institutions: a filter over the checkboxes (ticked ones always stay in view)
+    document.querySelectorAll("input[data-filter]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("data-filter"));
+      var count = document.getElementById(input.id + "-count");
+      input.closest(".list-filter").hidden = false;
+      input.addEventListener("input", function () {
+        var wanted = input.value.trim().toLocaleLowerCase(), shown = 0;
+        list.querySelectorAll("li").forEach(function (item) {
+          var box = item.querySelector("input");
+          var match = !wanted || item.textContent.toLocaleLowerCase().indexOf(wanted) !== -1 || (box && box.checked);
+          item.hidden = !match;
+          if (match) { shown += 1; }
+        });
+        if (count) { count.textContent = wanted ? shown + " / " + list.querySelectorAll("li").length : ""; }
+      });
+    });
     document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
       input.addEventListener("focus", function () { input.select(); });
     });

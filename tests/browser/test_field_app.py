@@ -328,3 +328,15 @@ def test_a_form_left_open_when_fieldwork_closes_keeps_its_answers_and_says_why(p
     assert contacts_of(live, assignment) == []  # nothing new reached the closed edition
     phone.reload()
     assert phone.locator("#closed").is_visible() and phone.get_by_role("button", name="Wyślij do weryfikacji").count() == 0
+
+
+def test_the_stopwatch_never_records_a_short_wait_as_zero(phone, live):
+    assignment = new_assignment(live, "visit")
+    login(phone, live.url, "auditor")
+    open_form(phone, live, assignment)
+    phone.get_by_role("button", name="Start").tap()
+    phone.wait_for_timeout(2200)
+    assert phone.get_by_role("button", name="Stop · 0:02").is_visible()  # the running time is shown
+    phone.get_by_role("button", name="Stop · 0:02").tap()
+    recorded = float(phone.get_by_label("Czas oczekiwania na obsługę (minuty)").input_value())
+    assert 0.03 <= recorded <= 0.05  # 2 seconds are 0.03 minutes, not 0

@@ -82,3 +82,17 @@ def test_review_publish_and_override_a_licence(desktop, own_live):
     desk.goto(f"{live.url}/organiser/campaigns/1/log")
     assert "Błąd w ocenie potwierdzony nagraniem." in desk.locator("table.log").inner_text()
     assert serious_violations(desk) == []
+
+
+def test_the_director_picker_filters_the_institutions_by_name_or_town(desktop, live_url):
+    login(desktop, live_url, "organiser")
+    desktop.goto(f"{live_url}/organiser/people/new/director")
+    choices = desktop.locator("#institution-choices li")
+    everything = choices.count()
+    desktop.get_by_label("Znajdź instytucję").fill("brzozow")
+    shown = desktop.locator("#institution-choices li:visible")
+    assert 0 < shown.count() < everything
+    assert all("brzozow" in t.lower() for t in shown.all_inner_texts())
+    shown.first.locator("input").check()
+    desktop.get_by_label("Znajdź instytucję").fill("")
+    assert desktop.locator("#institution-choices li:visible").count() == everything

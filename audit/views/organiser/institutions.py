@@ -16,14 +16,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ... import institution_import as importer
 from ... import paging
 from ...errors import describe
 from ...extensions import db
-from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS
+from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS, lang
 from ...models import CATEGORIES, Institution
 from ...rubrics import CHANNELS
 from ...security import role_required
@@ -47,11 +47,20 @@ class InstitutionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=300)])
     category = SelectField(_l("Category"), choices=[], validators=[InputRequired()])
     city = StringField(_l("Town or city"), validators=[DataRequired(), Length(max=120)])
-    region = StringField(_l("Region"), validators=[DataRequired(), Length(max=120)])
+    region = SelectField(_l("Region"), choices=[], validators=[InputRequired()])
     channels = MultiCheckboxField(_l("Channels offered"), choices=[])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
+    phone = StringField(_l("Phone number"), validators=[Length(max=60)])
+    email = StringField(_l("E-mail address"), validators=[
+        Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address, e.g. sekretariat@gmina.pl.")),
+        Length(max=254)])
+    website = StringField(_l("Website"), validators=[Length(max=300)])
+    social = StringField(_l("Social media profile"), validators=[Length(max=300)])
+    opening_hours = TextAreaField(_l("Opening hours"), validators=[Length(max=500)])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.region.choices = [("", _l("Choose the voivodeship")), *((v, v) for v in importer.VOIVODESHIPS)]
         self.category.choices = [(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES]
         self.channels.choices = [(c, str(CHANNEL_LABELS[c])) for c in CHANNELS]
 
@@ -74,6 +83,8 @@ class InstitutionData:
     city: str
     region: str
     channels: tuple[str, ...]
+    details: dict[str, str] | None = None
+    """Contact details by name (importer.DETAILS); None leaves the stored ones as they are."""
 
 
 def existing_keys() -> set[tuple[str, str]]:
@@ -102,6 +113,8 @@ def save_institution(institution: Institution | None, data: InstitutionData) -> 
     institution.name, institution.category = importer.clean(data.name), data.category
     institution.city, institution.region = importer.clean(data.city), importer.clean(data.region)
     institution.channels = [c for c in CHANNELS if c in data.channels]
+    for name, value in (data.details or {}).items():
+        setattr(institution, name, importer.clean(value or "") if name != "opening_hours" else (value or "").strip())
     db.session.flush()
     return institution
 
@@ -109,7 +122,8 @@ def save_institution(institution: Institution | None, data: InstitutionData) -> 
 def add_imported(rows: tuple[importer.InstitutionRow, ...]) -> int:
     """Write checked rows (flush only: the caller commits them all at once, or none)."""
     db.session.add_all(Institution(name=r.name, category=r.category, city=r.city, region=r.region,
-                                   channels=list(r.channels)) for r in rows)
+                                   channels=list(r.channels), **{d: getattr(r, d) for d in importer.DETAILS})
+                       for r in rows)
     db.session.flush()
     return len(rows)
 
@@ -166,7 +180,8 @@ def institution_form(institution_id: int | None = None) -> Response | str:
         form.channels.data = list(CHANNELS)
     if form.validate_on_submit():
         data = InstitutionData(form.name.data, form.category.data, form.city.data, form.region.data,
-                               tuple(form.channels.data or ()))
+                               tuple(form.channels.data or ()),
+                               {name: getattr(form, name).data or "" for name in importer.DETAILS})
         twin = same_institution(data.name, data.city, institution_id)
         if twin is not None:
             form.name.errors = [*form.name.errors, _(
@@ -193,8 +208,8 @@ def institution_form(institution_id: int | None = None) -> Response | str:
 def institutions_template() -> Response:
     data = importer.template_workbook(
         {code: _both_languages(label) for code, label in CATEGORY_LABELS.items()},
-        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()})
-    return send_file(BytesIO(data), as_attachment=True, download_name="institutions-template.xlsx",
+        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()}, polish=lang() == "pl")
+    return send_file(BytesIO(data), as_attachment=True, download_name=_("institutions-template.xlsx"),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
