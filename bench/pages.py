@@ -57,10 +57,11 @@ def run() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         rows += _pages(throwaway_app(tmp), "SQLite")
     if load.postgres_bin() is not None:
-        with tempfile.TemporaryDirectory() as tmp, load.throwaway_postgres(Path(tmp)) as (url, _pid):
-            app = create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
-                              "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
-            rows += _pages(app, "PostgreSQL")
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp).chmod(0o755)  # the database server's user reads through it
+            with load.throwaway_postgres(Path(tmp)) as (url, _pid):
+                rows += _pages(create_app({"INSTANCE_PATH": tmp, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
+                                           "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}}), "PostgreSQL")
     return rows
 
 
