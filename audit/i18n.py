@@ -99,6 +99,10 @@ EVENT_LABELS = {
     "appeal_filed": _l("appeal filed by the director"),
     "appeal_upheld": _l("appeal upheld"),
     "appeal_rejected": _l("appeal rejected"),
+    "appeal_criterion_upheld": _l("contested criterion upheld"),
+    "appeal_criterion_rejected": _l("contested criterion rejected"),
+    "plan_submitted": _l("improvement plan submitted"),
+    "plan_commented": _l("improvement plan commented by the organiser"),
 }
 APPEAL_STATUS_LABELS = {"open": _l("waiting for a decision"), "upheld": _l("upheld"), "rejected": _l("rejected")}
 
