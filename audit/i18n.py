@@ -104,6 +104,8 @@ EVENT_LABELS = {
     "plan_submitted": _l("improvement plan submitted"),
     "plan_commented": _l("improvement plan commented by the organiser"),
 }
+FOLLOW_UP_LABELS = {"improved": _l("improved"), "same": _l("unchanged"), "worse": _l("worse"),
+                    "too_few": _l("not enough contacts to tell")}
 APPEAL_STATUS_LABELS = {"open": _l("waiting for a decision"), "upheld": _l("upheld"), "rejected": _l("rejected")}
 
 
@@ -278,7 +280,7 @@ def init_app(app: Flask) -> None:
         CAMPAIGN_STATUS_LABELS=CAMPAIGN_STATUS_LABELS, CONTACT_STATUS_LABELS=CONTACT_STATUS_LABELS,
         CONTACT_COUNT_LABELS=CONTACT_COUNT_LABELS,
         CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
-        PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS,
+        PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS, FOLLOW_UP_LABELS=FOLLOW_UP_LABELS,
         describe_reason=describe_reason,
         answer_label=answer_label, fact_value=fact_value, zone_name=zone_name, quantity=quantity,
     )

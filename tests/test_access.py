@@ -31,6 +31,7 @@ from audit.models import (
     Contact,
     ContactCopy,
     Evidence,
+    ImprovementPlan,
     Licence,
     MailMessage,
     Scenario,
@@ -101,6 +102,8 @@ ROUTES: dict[str, list[tuple[Rule, str, dict[str, str]]]] = {
                               (Rule({**dict.fromkeys(PRINCIPALS, 403), "anonymous": LOGIN, "D1": 404, "D2": 404}),
                                "GET", {"contact_id": "{contact}"})],  # a fieldwork contact: as if it did not exist
     "director.appeal_document": [(OWN_INSTITUTION, "GET", {"appeal_id": "{appeal}"})],
+    "director.plan_page": [(OWN_INSTITUTION, "GET", {"campaign_id": "{published}", "institution_id": "{institution}"}),
+                           (OWN_INSTITUTION, "POST", {"campaign_id": "{published}", "institution_id": "{institution}"})],
 }
 ORGANISER_ROUTES = {
     "organiser.home": {}, "organiser.edit_edition": {"campaign_id": "1"}, "organiser.edition": {"campaign_id": "1"},
@@ -113,6 +116,7 @@ ORGANISER_ROUTES = {
     "organiser.appeals": {"campaign_id": "{published}"}, "organiser.resolve_appeal": {"appeal_id": "{appeal}"},
     "organiser.decide_appeal_criterion": {"appeal_id": "{appeal}", "criterion_id": "answered"},
     "organiser.appeal_document": {"appeal_id": "{appeal}"},
+    "organiser.plans": {"campaign_id": "{published}"}, "organiser.comment_plan": {"plan_id": "{plan}"},
     "organiser.scenarios": {}, "organiser.toggle_scenario": {"scenario_id": "{scenario}"},
     "organiser.plan": {"campaign_id": "1"}, "organiser.assignments": {"campaign_id": "1"},
     "organiser.move_assignment": {"assignment_id": "{assignment}"}, "organiser.progress": {"campaign_id": "1"},
@@ -160,11 +164,12 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
         conflict = AuditorConflict(auditor_id=a2.id, city="Nigdzie", reason="x")
         message = MailMessage(key="access", kind="contact_returned", user_id=a1.id, to_address=a1.email,
                               language="pl", subject="s", text="t", html="<p>t</p>", status="failed")
-        db.session.add_all([evidence, copy, appeal, conflict, message])
+        plan = ImprovementPlan(campaign_id=PUBLISHED, institution_id=institution.id, author_id=d1.id, status="submitted")
+        db.session.add_all([evidence, copy, appeal, conflict, message, plan])
         db.session.commit()
         values = {
             "assignment": contact.assignment_id, "contact": contact.id, "evidence": evidence.id, "copy": copy.id,
-            "institution": institution.id, "published": PUBLISHED, "counted_contact": counted, "appeal": appeal.id,
+            "institution": institution.id, "published": PUBLISHED, "counted_contact": counted, "appeal": appeal.id, "plan": plan.id,
             "licence": db.session.scalar(sa.select(Licence.number).filter_by(campaign_id=PUBLISHED,
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)), "a2": a2.id, "conflict": conflict.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
@@ -9,9 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import appeals, charts, evidence, scorecard
+from .. import appeals, charts, evidence, plans, scorecard
+from ..errors import N_
 from ..extensions import db
-from ..forms import AppealForm
+from ..forms import ActionForm, AppealForm
 from ..i18n import CHANNEL_LABELS, lang
 from ..models import Appeal, Campaign, Institution
 from ..security import role_required
@@ -44,7 +46,49 @@ def scorecard_page(campaign_id: int, institution_id: int) -> str:
     card = scorecard.build(campaign, institution)
     if card is None:
         abort(404)
-    return render_template("director/scorecard.html", card=card, charts=_charts(card), appeal_form=AppealForm())
+    earlier = plans.previous_plan(campaign, institution.id)
+    return render_template("director/scorecard.html", card=card, charts=_charts(card), appeal_form=AppealForm(),
+                           plan=plans.plan_of(campaign.id, institution.id), earlier=earlier,
+                           follow_up=plans.follow_up(earlier, campaign) if earlier else [],
+                           earlier_name=db.session.get_one(Campaign, earlier.campaign_id).name if earlier else "",
+                           min_contacts=plans.MIN_CONTACTS)
+
+
+@bp.route("/campaigns/<int:campaign_id>/institutions/<int:institution_id>/plan", methods=["GET", "POST"])
+@role_required("director")
+def plan_page(campaign_id: int, institution_id: int) -> str | Response:
+    """The improvement plan: one row per lost criterion (what will change, who, by when); printable."""
+    institution = own_institution(institution_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
+    card = scorecard.build(campaign, institution)
+    if card is None:
+        abort(404)
+    allowed = {(item.channel, item.criterion.id) for item in card.lost}
+    if request.method == "POST":
+        form = ActionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        actions = [plans.ActionInput(channel, criterion_id, request.form.get(f"what-{channel}-{criterion_id}", ""),
+                                     request.form.get(f"who-{channel}-{criterion_id}", ""),
+                                     _date(request.form.get(f"due-{channel}-{criterion_id}", "")))
+                   for channel, criterion_id in sorted(allowed)]
+        submit = request.form.get("submit") == "1"
+        plans.save(current_user, campaign, institution.id, actions, allowed, submit)  # a refusal: views/errors.py
+        db.session.commit()
+        flash(_("The plan is submitted. The organiser sees it; the next edition will measure each action.")
+              if submit else _("The plan is saved as a draft."), "success")
+        return redirect(url_for("director.plan_page", campaign_id=campaign.id, institution_id=institution.id))
+    plan = plans.plan_of(campaign.id, institution.id)
+    planned = {(a.channel, a.criterion_id): a for a in (plan.actions if plan else [])}
+    return render_template("director/plan.html", card=card, plan=plan, planned=planned, form=ActionForm(),
+                           min_contacts=plans.MIN_CONTACTS)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise plans.PlanError(N_("This is not a date: %(value)s"), value=text[:20]) from None
 
 
 def _charts(card: scorecard.Scorecard) -> dict[str, object]:
