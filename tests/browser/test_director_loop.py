@@ -103,3 +103,50 @@ def test_a_director_contests_a_criterion_the_organiser_upholds_it_and_the_next_r
     shot(page, "director-decision")
     assert no_horizontal_page_scroll(page)
     assert serious_violations(page) == []
+
+
+def test_a_director_files_a_plan_in_2025_and_sees_its_follow_up_once_2026_is_published(page, browser, own_live):
+    live = own_live
+    with live.app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        institution_id = director.institutions[0].id
+    login(page, live.url, "director")
+    page.goto(f"{live.url}/director/campaigns/{PAST}/institutions/{institution_id}")
+    page.get_by_role("link", name="Twój plan naprawczy").click()
+    page.wait_for_url(f"{live.url}/director/campaigns/{PAST}/institutions/{institution_id}/plan")
+    first = page.locator("ol.plan-actions > li").first
+    first.locator("input[name^=who-]").fill("Kierownik działu obsługi i zespół")
+    first.locator("textarea[name^=what-]").fill("Szkolenie zespołu i karta z gotowymi sformułowaniami.")
+    page.get_by_role("button", name="Złóż plan").click()
+    page.wait_for_load_state("networkidle")
+    assert "Plan został złożony." in page.locator(".flash.success").inner_text()
+    assert no_horizontal_page_scroll(page)
+    assert serious_violations(page) == []
+    page.emulate_media(media="print")
+    assert page.locator(".print-only").is_visible() and not page.get_by_role("button", name="Złóż plan").is_visible()
+    page.emulate_media(media="screen")
+
+    organiser = browser.new_context(**DESKTOP).new_page()
+    organiser.device = "desktop"
+    login(organiser, live.url, "organiser")
+    organiser.goto(f"{live.url}/organiser/campaigns/1")
+    organiser.get_by_role("link", name="Zamknij badanie terenowe i przejdź do weryfikacji…").click()
+    organiser.get_by_label("Wiem, co jest jeszcze otwarte, i mimo to kontynuuję.").check()
+    organiser.get_by_role("button", name="Zamknij badanie terenowe").click()
+    organiser.wait_for_url(f"{live.url}/organiser/campaigns/1")
+    organiser.get_by_role("link", name="Sprawdź i opublikuj wersję 1…").click()
+    organiser.locator("textarea[name=note]").fill("Wyniki edycji 2026")
+    organiser.get_by_label("Wiem, co jest jeszcze otwarte, i mimo to kontynuuję.").check()
+    organiser.get_by_role("button", name="Opublikuj wersję 1").click()
+    organiser.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/1")
+    organiser.goto(f"{live.url}/organiser/campaigns/1/plans")
+    assert "Co się poprawiło od poprzedniej edycji" in organiser.locator("main").inner_text()
+    assert serious_violations(organiser) == []
+    organiser.context.close()
+
+    page.goto(f"{live.url}/director/campaigns/1/institutions/{institution_id}")
+    follow_up = page.locator("#follow-up")
+    assert "Szkolenie zespołu i karta z gotowymi sformułowaniami." in follow_up.inner_text()
+    assert "kontakt" in follow_up.inner_text()
+    shot(page, "director-plan-follow-up")
+    assert no_horizontal_page_scroll(page)
