@@ -23,7 +23,7 @@ from . import evidence, journal, lifecycle, mail, publication
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
-from .models import Answer, Appeal, AppealCriterion, Campaign, Contact, Revision, RevisionAnswer, User, utcnow
+from .models import Answer, Appeal, AppealCriterion, Campaign, Contact, Evidence, Revision, RevisionAnswer, User, utcnow
 from .rubrics import Criterion
 from .services import rubric_by_hash
 
@@ -163,10 +163,20 @@ def _close(appeal: Appeal, organiser: User, upheld: bool, resolution: str) -> No
     mail.appeal_decided(appeal, event.id)  # in this transaction: no mail about a decision rolled back
 
 
+def evidence_of(appeals: Sequence[Appeal]) -> dict[int, list[Evidence]]:
+    """Appeal id -> its contact's evidence files, in one query."""
+    files: dict[int, list[Evidence]] = {}
+    for item in db.session.scalars(sa.select(Evidence).where(Evidence.contact_id.in_({a.contact_id for a in appeals}))
+                                   .order_by(Evidence.id)):
+        files.setdefault(item.contact_id, []).append(item)
+    return {a.id: files.get(a.contact_id, []) for a in appeals}
+
+
 def appeals_of(campaign_id: int) -> list[Appeal]:
     """An edition's appeals, open ones first, oldest first."""
     return list(db.session.scalars(sa.select(Appeal).filter_by(campaign_id=campaign_id)
-                                   .options(so.joinedload(Appeal.institution), so.joinedload(Appeal.contact))
+                                   .options(so.joinedload(Appeal.institution), so.joinedload(Appeal.contact),
+                                            so.selectinload(Appeal.criteria))
                                    .order_by(Appeal.status != "open", Appeal.created_at, Appeal.id)))
 
 
@@ -186,16 +196,27 @@ class ContestedLine:
                 and (self.published.value, self.published.earned) != (self.current.value, self.current.earned))
 
 
-def contested_lines(appeal: Appeal) -> list[ContestedLine]:
-    """Each criterion the appeal contests, with the published answer and the current one."""
-    if not appeal.criteria:
-        return []
-    rubric = rubric_by_hash(appeal.contact.rubric_hash)
-    revision = db.session.scalar(sa.select(Revision).filter_by(campaign_id=appeal.campaign_id,
-                                                               number=appeal.revision_number))
-    published = {a.criterion_id: a for a in publication.published_answers(revision.id, appeal.contact_id)} \
-        if revision is not None else {}
-    current = {a.criterion_id: a for a in appeal.contact.answers}
-    by_id = {c.id: c for c in rubric.criteria}
-    return [ContestedLine(item, by_id.get(item.criterion_id), published.get(item.criterion_id),
-                          current.get(item.criterion_id)) for item in appeal.criteria]
+def contested_lines(appeals: Sequence[Appeal]) -> dict[int, list[ContestedLine]]:
+    """Appeal id -> each criterion it contests, with the published answer and the current one.
+
+    A few queries for the whole page, however many appeals it lists."""
+    precise = [a for a in appeals if a.criteria]
+    out: dict[int, list[ContestedLine]] = {a.id: [] for a in appeals}
+    if not precise:
+        return out
+    contact_ids = {a.contact_id for a in precise}
+    revisions = {(r.campaign_id, r.number): r.id for r in db.session.scalars(
+        sa.select(Revision).where(Revision.campaign_id.in_({a.campaign_id for a in precise})))}
+    published = {(r.revision_id, r.contact_id, r.criterion_id): r for r in db.session.scalars(
+        sa.select(RevisionAnswer).where(RevisionAnswer.contact_id.in_(contact_ids),
+                                        RevisionAnswer.revision_id.in_(set(revisions.values()))))}
+    current = {(a.contact_id, a.criterion_id): a for a in db.session.scalars(
+        sa.select(Answer).where(Answer.contact_id.in_(contact_ids)))}
+    for appeal in precise:
+        by_id = {c.id: c for c in rubric_by_hash(appeal.contact.rubric_hash).criteria}
+        revision_id = revisions.get((appeal.campaign_id, appeal.revision_number or 0))
+        out[appeal.id] = [ContestedLine(item, by_id.get(item.criterion_id),
+                                        published.get((revision_id or 0, appeal.contact_id, item.criterion_id)),
+                                        current.get((appeal.contact_id, item.criterion_id)))
+                          for item in appeal.criteria]
+    return out

@@ -105,8 +105,8 @@ def appeals(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
     items = appeals_.appeals_of(campaign_id)
     return render_template("organiser/appeals.html", campaign=campaign, appeals=items,
-                           lines={a.id: appeals_.contested_lines(a) for a in items},
-                           evidence={a.id: a.contact.evidence for a in items}, form=AppealDecisionForm())
+                           lines=appeals_.contested_lines(items), evidence=appeals_.evidence_of(items),
+                           form=AppealDecisionForm())
 
 
 @bp.post("/appeals/<int:appeal_id>")
