@@ -19,6 +19,7 @@ from .demo_calibration import add_calibration
 from .extensions import db
 from .facts import measures
 from .models import (
+    Answer,
     Assignment,
     Campaign,
     CampaignChannel,
@@ -140,6 +141,7 @@ def load_demo() -> str:
         contacts += _fieldwork(rng, past, institutions, auditors, earlier,
                                {i: q + drift for i, q in qualities.items()}, MIN_CONTACTS, (("accepted", 1),))
         _publish_in_the_past(past, organiser, days_ago=365 * years_ago - 25)
+    _improvement_plan(director, past, institutions[0], organiser, later=campaign)
     # The demo's past is history, not news: its publications mailed nobody, so the outbox starts empty.
     db.session.execute(sa.delete(MailMessage))
     db.session.info.pop(mail.QUEUED, None)
@@ -204,6 +206,43 @@ def _fieldwork(rng: random.Random, campaign: Campaign, institutions: list[Instit
                 contacts += _contact(rng, campaign, inst, channel, rng.choice(auditors), rubrics[channel],
                                      qualities[inst.id], statuses)
     return contacts
+
+
+PLAN_ACTIONS = (
+    ("Szkolenie zespołu z tego standardu i karta z gotowymi sformułowaniami przy każdym stanowisku.",
+     "Kierownik działu obsługi"),
+    ("Cotygodniowy przegląd kilku losowych rozmów i odpowiedzi, z omówieniem na odprawie.", "Zastępca dyrektora"),
+    ("Nowa procedura i wzór odpowiedzi, zatwierdzone przez dyrektora.", "Koordynator ds. jakości"),
+)
+
+
+def _improvement_plan(director: User, campaign: Campaign, institution: Institution, organiser: User,
+                      later: Campaign) -> None:
+    """The demo director's plan from the 2025 result: the 2026 edition measures it once published.
+
+    Two actions on criteria the 2026 fieldwork asked in at least two accepted contacts (so that the
+    follow-up has figures to compare) and one on a one-contact channel ("not enough contacts to tell").
+    """
+    from . import plans, scorecard
+
+    card = scorecard.build(campaign, institution)
+    if card is None or not card.lost:
+        return
+    asked_later = {(ch, crit): n for ch, crit, n in db.session.execute(
+        sa.select(Contact.channel, Answer.criterion_id, sa.func.count()).join(Contact, Contact.id == Answer.contact_id)
+        .where(Contact.campaign_id == later.id, Contact.institution_id == institution.id,
+               Contact.status == "accepted", Answer.possible > 0)
+        .group_by(Contact.channel, Answer.criterion_id))}
+    phone = [i for i in card.lost if i.asked >= plans.MIN_CONTACTS
+             and asked_later.get((i.channel, i.criterion.id), 0) >= plans.MIN_CONTACTS][:2]
+    thin = [i for i in card.lost if i.channel in ("social", "website")][:1]  # one contact: "not enough to tell"
+    lost = (phone + thin + [i for i in card.lost if i not in phone and i not in thin])[:len(PLAN_ACTIONS)]
+    due = date(2026, 6, 30)
+    actions = [plans.ActionInput(item.channel, item.criterion.id, what, who, due)
+               for item, (what, who) in zip(lost, PLAN_ACTIONS, strict=False)]
+    plan = plans.save(director, campaign, institution.id, actions, {(i.channel, i.criterion.id) for i in card.lost},
+                      submit=True)
+    plans.comment(plan, organiser, "Dobry plan. Proszę o krótką informację po szkoleniu zespołu.")
 
 
 def _publish_in_the_past(campaign: Campaign, organiser: User, days_ago: int) -> None:

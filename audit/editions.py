@@ -132,16 +132,21 @@ def advance(campaign: Campaign, actor: User, target: str, outstanding: dict[str,
 
 
 def set_director_access(campaign: Campaign, appeal_until: date | None, evidence_to_directors: bool,
-                        actor: User) -> None:
-    """What directors may do with a published result: appeal until a day, see the evidence.
+                        actor: User, comments: bool | None = None) -> None:
+    """What directors may do with a published result: appeal until a day, see the evidence, read
+    the auditors' comments (`comments`: None keeps the current choice).
 
     Unlike the scoring rules, these may change after publication: they change no result.
     """
     if appeal_until is not None and campaign.fieldwork_end is not None and appeal_until < campaign.fieldwork_end:
         raise EditionError(N_("The appeal window cannot close before the fieldwork ends."))
-    before = [campaign.appeal_until.isoformat() if campaign.appeal_until else None, campaign.evidence_to_directors]
+    before = [campaign.appeal_until.isoformat() if campaign.appeal_until else None, campaign.evidence_to_directors,
+              campaign.comments_to_directors]
     campaign.appeal_until, campaign.evidence_to_directors = appeal_until, evidence_to_directors
+    if comments is not None:
+        campaign.comments_to_directors = comments
     journal.record("director_access", actor=actor, object_type="campaign", object_id=campaign.id,
                    campaign_id=campaign.id, before=before,
-                   after=[appeal_until.isoformat() if appeal_until else None, evidence_to_directors])
+                   after=[appeal_until.isoformat() if appeal_until else None, evidence_to_directors,
+                          campaign.comments_to_directors])
     db.session.flush()

@@ -118,6 +118,7 @@ for _channel in CHANNELS:  # one sub-form per channel a rubric can be written fo
 class DirectorAccessForm(FlaskForm):
     appeal_until = DateField(_l("Directors may appeal until"), validators=[Optional()])
     evidence_to_directors = BooleanField(_l("Directors may see the evidence of their contacts"))
+    comments_to_directors = BooleanField(_l("Directors may read the auditors' comments on each criterion"))
 
 
 class ActionForm(FlaskForm):

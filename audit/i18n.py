@@ -103,7 +103,13 @@ EVENT_LABELS = {
     "appeal_filed": _l("appeal filed by the director"),
     "appeal_upheld": _l("appeal upheld"),
     "appeal_rejected": _l("appeal rejected"),
+    "appeal_criterion_upheld": _l("contested criterion upheld"),
+    "appeal_criterion_rejected": _l("contested criterion rejected"),
+    "plan_submitted": _l("improvement plan submitted"),
+    "plan_commented": _l("improvement plan commented by the organiser"),
 }
+FOLLOW_UP_LABELS = {"improved": _l("improved"), "same": _l("unchanged"), "worse": _l("worse"),
+                    "too_few": _l("not enough contacts to tell")}
 APPEAL_STATUS_LABELS = {"open": _l("waiting for a decision"), "upheld": _l("upheld"), "rejected": _l("rejected")}
 
 
@@ -317,7 +323,7 @@ def init_app(app: Flask) -> None:
         CONTACT_COUNT_LABELS=CONTACT_COUNT_LABELS,
         CHANNEL_STATUS_LABELS=CHANNEL_STATUS_LABELS, FACT_LABELS=FACT_LABELS,
         PLATFORM_LABELS=PLATFORM_LABELS, EVENT_LABELS=EVENT_LABELS, APPEAL_STATUS_LABELS=APPEAL_STATUS_LABELS,
-        describe_reason=describe_reason, standard_reference=standard_reference,
+        FOLLOW_UP_LABELS=FOLLOW_UP_LABELS, describe_reason=describe_reason, standard_reference=standard_reference,
         answer_label=answer_label, fact_value=fact_value, zone_name=zone_name, quantity=quantity,
     )
     app.jinja_env.filters.update(points=points, percent=percent, moment=moment, moment_with_zone=moment_with_zone,

@@ -188,12 +188,17 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
         until = parse_datetime(after[0]) if after[0] else None
         appeals = _("appeals until %(date)s", date=day(until.date())) if until else _("appeals closed")
         evidence = _("evidence shown to directors") if after[1] else _("evidence not shown to directors")
+        if len(after) > 2:
+            comments = _("comments shown to directors") if after[2] else _("comments not shown to directors")
+            return f"{appeals}; {evidence}; {comments}"
         return f"{appeals}; {evidence}"
     if action == "assignments_planned":
         return plural(Np_("%(num)s assignment", "%(num)s assignments"), int(d.get("count") or 0))
     if action == "assignment_moved":
         before, after = found.users.get(d.get("before") or 0), found.users.get(d.get("after") or 0)
         return _("from %(before)s to %(after)s", before=_who(before), after=_who(after))
+    if action.startswith("appeal_criterion_"):
+        return _answer(_rubric(found, e.object_id), str(d.get("criterion")), None)[0]
     if action.startswith("appeal_") or action.startswith("contact_"):
         return ""
     return "; ".join(f"{k}: {number(v) if isinstance(v, float) else v}" for k, v in d.items())  # an entry of a newer kind

@@ -144,6 +144,8 @@ class Campaign(db.Model):
     """Directors may contest a published contact until this day (None: no appeals)."""
     evidence_to_directors: so.Mapped[bool] = so.mapped_column(default=False)
     """Whether directors may open the evidence of their institution's contacts."""
+    comments_to_directors: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    """Whether directors read the auditors' comments on the criteria of their published contacts."""
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     channels: so.Mapped[list[CampaignChannel]] = so.relationship(
@@ -444,6 +446,22 @@ class Revision(db.Model):
         back_populates="revision", cascade="all, delete-orphan", order_by="RevisionStanding.position")
 
 
+class RevisionAnswer(db.Model):
+    """One answer of a counted contact exactly as a published revision counted it.
+
+    Written once at publish (one INSERT ... SELECT), so that a director reads the answers, points
+    and comments behind the published result even after a later correction, until the next revision.
+    """
+
+    revision_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("revision.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    criterion_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    value: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    earned: so.Mapped[float]
+    possible: so.Mapped[float]
+
+
 class RevisionStanding(db.Model):
     """One institution's frozen result in a published revision."""
 
@@ -496,9 +514,76 @@ class Appeal(db.Model):
     resolved_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     resolved_at: so.Mapped[datetime | None]
+    revision_number: so.Mapped[int | None]
+    """The published revision the director read when contesting (None for appeals filed before it was kept)."""
+    document_key: so.Mapped[str | None] = so.mapped_column(sa.String(120), unique=True)
+    """The director's attached document, checked and cleaned like evidence (audit/evidence.py), stored by this key."""
+    document_name: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    document_kind: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    document_type: so.Mapped[str | None] = so.mapped_column(sa.String(60))
+    document_size: so.Mapped[int | None]
 
     contact: so.Mapped[Contact] = so.relationship()
     institution: so.Mapped[Institution] = so.relationship()
+    criteria: so.Mapped[list[AppealCriterion]] = so.relationship(
+        back_populates="appeal", cascade="all, delete-orphan", order_by="AppealCriterion.id")
+
+
+class AppealCriterion(db.Model):
+    """One contested criterion of an appeal and the organiser's decision on it, with the reason."""
+
+    __table_args__ = (sa.UniqueConstraint("appeal_id", "criterion_id", name="uq_appeal_criterion"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    appeal_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
+    criterion_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    """None while waiting, then "upheld" or "rejected"."""
+    reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id"))
+    decided_at: so.Mapped[datetime | None]
+
+    appeal: so.Mapped[Appeal] = so.relationship(back_populates="criteria")
+
+
+PLAN_STATUSES = ("draft", "submitted")
+
+
+class ImprovementPlan(db.Model):
+    """A director's plan to win back lost criteria of an edition: actions, who does them, by when.
+
+    The next edition's scorecard measures each planned criterion before and after (audit/plans.py).
+    """
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "institution_id", name="uq_plan_campaign_institution"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    campaign_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    institution_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("institution.id"))
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id"))
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    submitted_at: so.Mapped[datetime | None]
+    organiser_comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    commented_at: so.Mapped[datetime | None]
+
+    institution: so.Mapped[Institution] = so.relationship()
+    actions: so.Mapped[list[PlanAction]] = so.relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanAction.id")
+
+
+class PlanAction(db.Model):
+    """One action of an improvement plan, aimed at one criterion of one channel."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    plan_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("improvement_plan.id", ondelete="CASCADE"), index=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(20))
+    criterion_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    what: so.Mapped[str] = so.mapped_column(sa.Text)
+    who: so.Mapped[str] = so.mapped_column(sa.String(200))
+    due: so.Mapped[date | None]
+
+    plan: so.Mapped[ImprovementPlan] = so.relationship(back_populates="actions")
 
 
 class LoginThrottle(db.Model):

@@ -12,13 +12,24 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from . import fairness, publication, redaction, standings
 from .extensions import db
-from .models import Answer, Appeal, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, User
+from .models import (
+    Answer,
+    Appeal,
+    Campaign,
+    Contact,
+    Institution,
+    Licence,
+    Revision,
+    RevisionAnswer,
+    RevisionStanding,
+    User,
+)
 from .rubrics import Criterion, Rubric, Text
 from .services import rubric_by_hash
 
@@ -109,6 +120,32 @@ def median_or_none(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+# --- the appeal window --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealWindow:
+    """Whether directors may contest now: "open" until a day, "closed" since a day, or "none" (never opened)."""
+
+    state: str
+    until: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def closed_since(self) -> date | None:
+        return self.until + timedelta(days=1) if self.until is not None and self.state == "closed" else None
+
+
+def appeal_window(campaign: Campaign, today: date | None = None) -> AppealWindow:
+    until = campaign.appeal_until
+    if until is None:
+        return AppealWindow("none")
+    return AppealWindow("open" if (today or date.today()) <= until else "closed", until)
+
+
 # --- the scorecard -------------------------------------------------------------------------
 
 
@@ -188,8 +225,11 @@ class Scorecard:
 
     @property
     def appeals_open(self) -> bool:
-        until = self.campaign.appeal_until
-        return until is not None and date.today() <= until
+        return self.window.is_open
+
+    @property
+    def window(self) -> AppealWindow:
+        return appeal_window(self.campaign)
 
 
 def published_editions_of(institution_id: int) -> list[tuple[Campaign, Revision]]:
@@ -204,6 +244,22 @@ def published_editions_of(institution_id: int) -> list[tuple[Campaign, Revision]
                                         RevisionStanding.institution_id == institution_id))
         .order_by(Campaign.year.desc(), Campaign.id.desc()))
     return [(c, r) for c, r in rows]
+
+
+def answer_rows(revision_id: int, contact_ids: Sequence[int]) -> list[AnswerRow]:
+    """The scored answers of the contacts as the revision froze them (audit.publication.freeze_answers);
+    for a revision published before answers were frozen, the answers as they stand."""
+    rows = db.session.execute(
+        sa.select(RevisionAnswer.contact_id, Contact.channel, RevisionAnswer.criterion_id, RevisionAnswer.earned,
+                  RevisionAnswer.possible)
+        .join(Contact, Contact.id == RevisionAnswer.contact_id)
+        .where(RevisionAnswer.revision_id == revision_id, RevisionAnswer.contact_id.in_(contact_ids))).all()
+    if rows or not contact_ids or db.session.scalar(
+            sa.select(RevisionAnswer.contact_id).filter_by(revision_id=revision_id).limit(1)) is not None:
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in db.session.execute(  # type: ignore[misc]
+        sa.select(Answer.contact_id, Contact.channel, Answer.criterion_id, Answer.earned, Answer.possible)
+        .join(Contact, Contact.id == Answer.contact_id).where(Answer.contact_id.in_(contact_ids))).all()]
 
 
 def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
@@ -226,9 +282,7 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
     contacts = db.session.scalars(sa.select(Contact).where(Contact.id.in_(contact_ids))
                                   .order_by(Contact.contacted_at, Contact.id)).all()
     rubrics = {c.channel: rubric_by_hash(c.rubric_hash) for c in contacts}
-    rows = db.session.execute(
-        sa.select(Answer.contact_id, Contact.channel, Answer.criterion_id, Answer.earned, Answer.possible)
-        .join(Contact, Contact.id == Answer.contact_id).where(Answer.contact_id.in_(contact_ids))).all()
+    rows = answer_rows(revision.id, contact_ids)
     per_contact: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for contact_id, _ch, _crit, earned, possible in rows:
         per_contact[contact_id][0] += earned
@@ -257,3 +311,82 @@ def build(campaign: Campaign, institution: Institution) -> Scorecard | None:
                      ranked=db.session.scalar(sa.select(sa.func.count()).where(
                          RevisionStanding.revision_id == revision.id, RevisionStanding.rank.is_not(None))) or 0,
                      certainty=standings.certainty_of(revision, standing))
+
+
+# --- one published contact, as a director may see it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    """One criterion of a published contact: the answer, the points it earned, the comment if shared."""
+
+    criterion: Criterion
+    section: Text
+    value: str | None
+    earned: float
+    possible: float
+    comment: str | None
+
+    @property
+    def lost(self) -> bool:
+        return self.possible > 0 and self.earned < self.possible
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """A counted contact as the newest published revision counted it: never a name, never an
+    unpublished answer (a correction made since waits for the next revision)."""
+
+    contact: Contact
+    campaign: Campaign
+    revision: Revision
+    auditor: str
+    """A pseudonym, never a name."""
+    score: float | None
+    earned: float
+    possible: float
+    criteria: tuple[CriterionLine, ...]
+    evidence: tuple[tuple[int, str], ...]
+    appeals: tuple[Appeal, ...]
+    window: AppealWindow
+
+    @property
+    def open_appeal(self) -> Appeal | None:
+        return next((a for a in self.appeals if a.status == "open"), None)
+
+    def question(self, criterion_id: str) -> Text | None:
+        line = next((c for c in self.criteria if c.criterion.id == criterion_id), None)
+        return line.criterion.question if line else None
+
+
+def contact_record(contact: Contact) -> ContactRecord | None:
+    """The published record of a contact the caller already knows the director may see
+    (audit.appeals.published_contact); None when the newest revision did not count it."""
+    campaign = db.session.get_one(Campaign, contact.campaign_id)
+    revision = publication.latest_revision(campaign.id)
+    standing = db.session.get(RevisionStanding, (revision.id, contact.institution_id)) if revision else None
+    if revision is None or standing is None:
+        return None
+    published_scores = {i: score for ch in standing.channels.values()
+                        for i, score in zip(ch.get("contact_ids", []), ch.get("contact_scores", []), strict=False)}
+    if contact.id not in {i for ch in standing.channels.values() for i in ch.get("contact_ids", [])}:
+        return None
+    rubric = rubric_by_hash(contact.rubric_hash)
+    frozen = {a.criterion_id: a for a in publication.published_answers(revision.id, contact.id)}
+    if not frozen:  # a revision published before answers were frozen with it
+        frozen = {a.criterion_id: a for a in contact.answers}  # type: ignore[misc]
+    lines = []
+    for section in rubric.sections:
+        for criterion in section.criteria:
+            answer = frozen.get(criterion.id)
+            if answer is None or (answer.value is None and answer.possible <= 0):
+                continue  # not asked in this contact
+            lines.append(CriterionLine(criterion, section.title, answer.value, answer.earned, answer.possible,
+                                       answer.comment if campaign.comments_to_directors else None))
+    earned, possible = sum(c.earned for c in lines), sum(c.possible for c in lines)
+    auditor = db.session.scalar(sa.select(User.pseudonym).where(User.id == contact.auditor_id)) or "—"
+    appeals = tuple(db.session.scalars(sa.select(Appeal).filter_by(contact_id=contact.id).order_by(Appeal.id)))
+    return ContactRecord(
+        contact, campaign, revision, auditor, published_scores.get(contact.id), earned, possible, tuple(lines),
+        tuple(redaction.director_names(contact.evidence).items()) if campaign.evidence_to_directors else (),
+        appeals, appeal_window(campaign))

@@ -31,6 +31,7 @@ from audit.models import (
     Contact,
     ContactCopy,
     Evidence,
+    ImprovementPlan,
     Licence,
     MailMessage,
     Scenario,
@@ -98,6 +99,12 @@ ROUTES: dict[str, list[tuple[Rule, str, dict[str, str]]]] = {
     "director.scorecard_workbook": [(OWN_INSTITUTION, "GET",
                                      {"campaign_id": "{published}", "institution_id": "{institution}"})],
     "director.appeal": [(OWN_INSTITUTION, "POST", {"contact_id": "{counted_contact}"})],
+    "director.contact_page": [(OWN_INSTITUTION, "GET", {"contact_id": "{counted_contact}"}),
+                              (Rule({**dict.fromkeys(PRINCIPALS, 403), "anonymous": LOGIN, "D1": 404, "D2": 404}),
+                               "GET", {"contact_id": "{contact}"})],  # a fieldwork contact: as if it did not exist
+    "director.appeal_document": [(OWN_INSTITUTION, "GET", {"appeal_id": "{appeal}"})],
+    "director.plan_page": [(OWN_INSTITUTION, "GET", {"campaign_id": "{published}", "institution_id": "{institution}"}),
+                           (OWN_INSTITUTION, "POST", {"campaign_id": "{published}", "institution_id": "{institution}"})],
 }
 ORGANISER_ROUTES = {
     "organiser.home": {}, "organiser.edit_edition": {"campaign_id": "1"}, "organiser.edition": {"campaign_id": "1"},
@@ -108,6 +115,9 @@ ORGANISER_ROUTES = {
     "organiser.log": {"campaign_id": "1"}, "organiser.review_queue": {"campaign_id": "1"},
     "organiser.contact": {"contact_id": "{contact}"}, "organiser.review_action": {"contact_id": "{contact}", "action": "accept"},
     "organiser.appeals": {"campaign_id": "{published}"}, "organiser.resolve_appeal": {"appeal_id": "{appeal}"},
+    "organiser.decide_appeal_criterion": {"appeal_id": "{appeal}", "criterion_id": "answered"},
+    "organiser.appeal_document": {"appeal_id": "{appeal}"},
+    "organiser.plans": {"campaign_id": "{published}"}, "organiser.comment_plan": {"plan_id": "{plan}"},
     "organiser.scenarios": {}, "organiser.toggle_scenario": {"scenario_id": "{scenario}"},
     "organiser.plan": {"campaign_id": "1"}, "organiser.assignments": {"campaign_id": "1"},
     "organiser.move_assignment": {"assignment_id": "{assignment}"}, "organiser.progress": {"campaign_id": "1"},
@@ -149,16 +159,20 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
                             size=6, sha256="0" * 64, storage_key="a" * 32 + ".txt")
         copy = ContactCopy(contact_id=contact.id, client_id="x", base_version=0, payload={})
         counted = min(publication.counted_contacts(PUBLISHED, institution.id))
+        (folder_evidence / "appeals").mkdir(exist_ok=True)
+        (folder_evidence / "appeals" / ("b" * 32 + ".txt")).write_text("pismo")
         appeal = Appeal(campaign_id=PUBLISHED, contact_id=counted, institution_id=institution.id, director_id=d1.id,
-                        reason="x")
+                        reason="x", document_key="b" * 32 + ".txt", document_name="pismo.txt", document_kind="text",
+                        document_type="text/plain; charset=utf-8", document_size=5)
         conflict = AuditorConflict(auditor_id=a2.id, city="Nigdzie", reason="x")
         message = MailMessage(key="access", kind="contact_returned", user_id=a1.id, to_address=a1.email,
                               language="pl", subject="s", text="t", html="<p>t</p>", status="failed")
-        db.session.add_all([evidence, copy, appeal, conflict, message])
+        plan = ImprovementPlan(campaign_id=PUBLISHED, institution_id=institution.id, author_id=d1.id, status="submitted")
+        db.session.add_all([evidence, copy, appeal, conflict, message, plan])
         db.session.commit()
         values = {
             "assignment": contact.assignment_id, "contact": contact.id, "evidence": evidence.id, "copy": copy.id,
-            "institution": institution.id, "published": PUBLISHED, "counted_contact": counted, "appeal": appeal.id,
+            "institution": institution.id, "published": PUBLISHED, "counted_contact": counted, "appeal": appeal.id, "plan": plan.id,
             "licence": db.session.scalar(sa.select(Licence.number).filter_by(campaign_id=PUBLISHED,
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)), "a2": a2.id, "conflict": conflict.id,

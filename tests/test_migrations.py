@@ -41,7 +41,7 @@ def test_upgrade_from_empty_matches_the_models(tmp_path):
 
 def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_path):
     """Appeals filed twice by the race the index now prevents are kept, closed as duplicates, and logged."""
-    from audit.models import Appeal, AuditEvent, Campaign, Contact
+    from audit.models import Appeal, AuditEvent, Contact
 
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
                       "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
@@ -70,15 +70,25 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
                            .values(hash="0" * 64, rubric_id="phone", version="1", channel="phone", source="",
                                    created_at=sa.func.current_timestamp()))
         rubric = SimpleNamespace(hash="0" * 64)
-        campaign = Campaign(name="E", year=2025, status="published")
-        db.session.add(campaign)
+        # the campaign and appeal tables as they were at 0006, too (0011 added columns)
+        campaign_id = db.session.execute(sa.insert(sa.table(
+            "campaign", sa.column("id"), sa.column("name"), sa.column("year"), sa.column("status"),
+            sa.column("threshold"), sa.column("missing_channel"), sa.column("evidence_to_directors"),
+            sa.column("created_at"))).values(
+            name="E", year=2025, status="published", threshold=800.0, missing_channel="exclude",
+            evidence_to_directors=False, created_at=sa.func.current_timestamp()).returning(sa.column("id"))).scalar_one()
         db.session.flush()
-        contact = Contact(campaign_id=campaign.id, institution_id=institution_id, channel="phone",
+        contact = Contact(campaign_id=campaign_id, institution_id=institution_id, channel="phone",
                           auditor_id=director_id, rubric_hash=rubric.hash)
         db.session.add(contact)
         db.session.flush()
-        db.session.add_all([Appeal(campaign_id=campaign.id, contact_id=contact.id, institution_id=institution_id,
-                                   director_id=director_id, reason=reason) for reason in ("Zamknięte.", "Zamknięte.", "Inny")])
+        appeal_table = sa.table("appeal", sa.column("campaign_id"), sa.column("contact_id"), sa.column("institution_id"),
+                                sa.column("director_id"), sa.column("reason"), sa.column("status"),
+                                sa.column("created_at"))
+        for reason in ("Zamknięte.", "Zamknięte.", "Inny"):
+            db.session.execute(sa.insert(appeal_table).values(
+                campaign_id=campaign_id, contact_id=contact.id, institution_id=institution_id, director_id=director_id,
+                reason=reason, status="open", created_at=sa.func.current_timestamp()))
         db.session.commit()
         contact_id = contact.id
         db.session.remove()

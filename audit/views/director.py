@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import date
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import appeals, charts, scorecard
+from .. import appeals, charts, evidence, plans, scorecard
+from ..errors import N_
 from ..extensions import db
-from ..forms import AppealForm
+from ..forms import ActionForm, AppealForm
 from ..i18n import CHANNEL_LABELS, lang
-from ..models import Campaign, Institution
+from ..models import Appeal, Campaign, Institution
 from ..security import role_required
 from . import decide_once
+from .evidence import private
 
 bp = Blueprint("director", __name__, url_prefix="/director")
 
@@ -41,7 +46,49 @@ def scorecard_page(campaign_id: int, institution_id: int) -> str:
     card = scorecard.build(campaign, institution)
     if card is None:
         abort(404)
-    return render_template("director/scorecard.html", card=card, charts=_charts(card), appeal_form=AppealForm())
+    earlier = plans.previous_plan(campaign, institution.id)
+    return render_template("director/scorecard.html", card=card, charts=_charts(card), appeal_form=AppealForm(),
+                           plan=plans.plan_of(campaign.id, institution.id), earlier=earlier,
+                           follow_up=plans.follow_up(earlier, campaign) if earlier else [],
+                           earlier_name=db.session.get_one(Campaign, earlier.campaign_id).name if earlier else "",
+                           min_contacts=plans.MIN_CONTACTS)
+
+
+@bp.route("/campaigns/<int:campaign_id>/institutions/<int:institution_id>/plan", methods=["GET", "POST"])
+@role_required("director")
+def plan_page(campaign_id: int, institution_id: int) -> str | Response:
+    """The improvement plan: one row per lost criterion (what will change, who, by when); printable."""
+    institution = own_institution(institution_id)
+    campaign = db.get_or_404(Campaign, campaign_id)
+    card = scorecard.build(campaign, institution)
+    if card is None:
+        abort(404)
+    allowed = {(item.channel, item.criterion.id) for item in card.lost}
+    if request.method == "POST":
+        form = ActionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        actions = [plans.ActionInput(channel, criterion_id, request.form.get(f"what-{channel}-{criterion_id}", ""),
+                                     request.form.get(f"who-{channel}-{criterion_id}", ""),
+                                     _date(request.form.get(f"due-{channel}-{criterion_id}", "")))
+                   for channel, criterion_id in sorted(allowed)]
+        submit = request.form.get("submit") == "1"
+        plans.save(current_user, campaign, institution.id, actions, allowed, submit)  # a refusal: views/errors.py
+        db.session.commit()
+        flash(_("The plan is submitted. The organiser sees it; the next edition will measure each action.")
+              if submit else _("The plan is saved as a draft."), "success")
+        return redirect(url_for("director.plan_page", campaign_id=campaign.id, institution_id=institution.id))
+    plan = plans.plan_of(campaign.id, institution.id)
+    planned = {(a.channel, a.criterion_id): a for a in (plan.actions if plan else [])}
+    return render_template("director/plan.html", card=card, plan=plan, planned=planned, form=ActionForm(),
+                           min_contacts=plans.MIN_CONTACTS)
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise plans.PlanError(N_("This is not a date: %(value)s"), value=text[:20]) from None
 
 
 def _charts(card: scorecard.Scorecard) -> dict[str, object]:
@@ -65,6 +112,17 @@ def _charts(card: scorecard.Scorecard) -> dict[str, object]:
     return out
 
 
+@bp.get("/contacts/<int:contact_id>")
+@role_required("director")
+def contact_page(contact_id: int) -> str:
+    """A counted contact as the published revision counted it; 404 alike for anything else."""
+    contact = appeals.published_contact(current_user, contact_id)
+    record = scorecard.contact_record(contact) if contact is not None else None
+    if record is None:
+        abort(404)
+    return render_template("director/contact.html", record=record, form=AppealForm())
+
+
 @bp.post("/contacts/<int:contact_id>/appeal")
 @role_required("director")
 def appeal(contact_id: int) -> Response:
@@ -72,14 +130,35 @@ def appeal(contact_id: int) -> Response:
     if contact is None:  # answered as for an id that does not exist, whatever the contact's state
         abort(404)
     form = AppealForm()
+    back = url_for("director.contact_page", contact_id=contact.id, _anchor="appeal")
     if not form.validate_on_submit():
         flash(_("Say why you contest this contact."), "error")
-    else:  # a refusal (the window closed, already decided) is flashed by views/errors.py
-        decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data))
-        flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."),
-              "success")
-    return redirect(url_for("director.scorecard_page", campaign_id=contact.campaign_id,
-                            institution_id=contact.institution_id, _anchor=f"contact-{contact.id}"))
+        return redirect(back)
+    upload = request.files.get("document")
+    document = None
+    if upload is not None and upload.filename:
+        document = appeals.Document(evidence.safe_display_name(upload.filename),
+                                    upload.read(evidence.MAX_IMAGE_BYTES + 1),
+                                    Path(current_app.config["EVIDENCE_DIR"]) / "appeals")
+    criteria = request.form.getlist("criterion")
+    # a refusal (the window closed, a file refused, already waiting) is flashed by views/errors.py
+    decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data, criteria=criteria,
+                                            document=document))
+    flash(_("Your appeal is filed. The organiser will decide on it and you will see the outcome here."), "success")
+    return redirect(back)
+
+
+@bp.get("/appeals/<int:appeal_id>/document")
+@role_required("director")
+def appeal_document(appeal_id: int) -> Response:
+    """The document a director attached to an appeal of their institution, under a neutral name."""
+    item = db.session.get(Appeal, appeal_id)
+    if item is None or item.document_key is None or item.institution_id not in {i.id for i in current_user.institutions}:
+        abort(404)
+    return private(send_from_directory(Path(current_app.config["EVIDENCE_DIR"]) / "appeals", item.document_key,
+                                       mimetype=(item.document_type or "text/plain").partition(";")[0].strip(),
+                                       as_attachment=item.document_kind != "image",
+                                       download_name=appeals.document_name(item), max_age=0))
 
 
 from . import director_exports  # noqa: E402, F401

@@ -37,9 +37,9 @@ def show(evidence_id: int) -> Response:
     if current_user.role == "director":
         if not _shared_with_director(contact):
             abort(404)
-        return _private(_for_director(item, contact))
+        return private(_for_director(item, contact))
     # the stored type without its parameters: Werkzeug adds the charset of text itself
-    return _private(send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key,
+    return private(send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key,
                                         mimetype=item.content_type.partition(";")[0].strip(),
                                         as_attachment=item.kind != "image", download_name=item.original_name,
                                         max_age=0))
@@ -88,7 +88,7 @@ def _director_text(item: Evidence, auditor: User, data: bytes) -> str:
         message.body))
 
 
-def _private(response: Response) -> Response:
+def private(response: Response) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = SANDBOX
     return response

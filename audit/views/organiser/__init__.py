@@ -4,6 +4,7 @@ editions     campaigns: set-up, ranking, explanations, publication, revisions, l
 planning     scenarios, assignments, the progress board
 review       the review queue: accept, return, correct with a reason
 institutions institutions, and their import from Excel
+plans        improvement plans: who submitted one, comments, what improved
 people       auditors, directors, organisers; invitations; auditors' conflicts
 mail         sent mail: the outbox, its delivery, a failed message sent again
 exports      the edition's Excel workbook and raw answers
@@ -39,4 +40,4 @@ def page_url(number: int) -> str:
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)
 
 
-from . import editions, exports, fairness, institutions, mail, people, planning, review, rubrics  # noqa: E402, F401 - registers the routes
+from . import editions, exports, fairness, institutions, mail, people, planning, plans, review, rubrics  # noqa: E402, F401 - registers the routes

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +18,7 @@ from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
 from ...models import Appeal, Campaign, Contact, User
 from ...security import role_required
+from ..evidence import private
 from . import bp
 
 
@@ -101,7 +103,9 @@ def review_action(contact_id: int, action: str) -> Response:
 @role_required("organiser")
 def appeals(campaign_id: int) -> str:
     campaign = db.get_or_404(Campaign, campaign_id)
-    return render_template("organiser/appeals.html", campaign=campaign, appeals=appeals_.appeals_of(campaign_id),
+    items = appeals_.appeals_of(campaign_id)
+    return render_template("organiser/appeals.html", campaign=campaign, appeals=items,
+                           lines=appeals_.contested_lines(items), evidence=appeals_.evidence_of(items),
                            form=AppealDecisionForm())
 
 
@@ -118,3 +122,37 @@ def resolve_appeal(appeal_id: int) -> Response:
         flash(_("The appeal is upheld: correct the contact's answers, then publish a new revision.")
               if appeal.status == "upheld" else _("The appeal is rejected."), "success")
     return redirect(url_for("organiser.appeals", campaign_id=appeal.campaign_id))
+
+
+@bp.post("/appeals/<int:appeal_id>/criteria/<criterion_id>")
+@role_required("organiser")
+def decide_appeal_criterion(appeal_id: int, criterion_id: str) -> Response:
+    """Uphold or reject one contested criterion; an upheld one is corrected on the contact's review page."""
+    appeal = db.get_or_404(Appeal, appeal_id)
+    form = AppealDecisionForm()
+    back = url_for("organiser.appeals", campaign_id=appeal.campaign_id, _anchor=f"appeal-{appeal.id}")
+    if not form.validate_on_submit():
+        flash(_("A decision on an appeal needs a written reason."), "error")
+        return redirect(back)
+    upheld = form.decision.data == "upheld"
+    appeals_.decide_criterion(appeal, current_user, criterion_id, upheld, form.resolution.data)
+    db.session.commit()
+    if upheld:
+        flash(_("Upheld. Now correct the answer on the contact's page; the next published revision carries it."),
+              "success")
+        return redirect(url_for("organiser.contact", contact_id=appeal.contact_id, _anchor=f"c-{criterion_id}"))
+    flash(_("Rejected, with your reason; the director sees it."), "success")
+    return redirect(back)
+
+
+@bp.get("/appeals/<int:appeal_id>/document")
+@role_required("organiser")
+def appeal_document(appeal_id: int) -> Response:
+    """The document a director attached to an appeal, under the name they uploaded it with."""
+    appeal = db.get_or_404(Appeal, appeal_id)
+    if appeal.document_key is None:
+        abort(404)
+    return private(send_from_directory(Path(current_app.config["EVIDENCE_DIR"]) / "appeals", appeal.document_key,
+                                       mimetype=(appeal.document_type or "text/plain").partition(";")[0].strip(),
+                                       as_attachment=appeal.document_kind != "image",
+                                       download_name=appeal.document_name or "document", max_age=0))
