@@ -202,7 +202,7 @@ def job_failed(job: JobRecord) -> list[MailMessage]:
         def compose(organiser: User = organiser) -> Letter:
             what = _(KIND_LABELS.get(job.kind, job.kind))
             return Letter(_("A background job failed"), _("Hello %(name)s,", name=organiser.name), (
-                _("the background job (%(job)s) for %(edition)s failed after %(n)s attempts. "
+                _("the background job (%(job)s) for %(edition)s failed (attempts made: %(n)s). "
                   "The error:", job=what, edition=campaign.name if campaign else "—", n=job.attempts),),
                 _("Open the background jobs"), link, quote=job.error or "")
 
