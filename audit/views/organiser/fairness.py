@@ -6,13 +6,13 @@ The rows come from audit/fairness_data.py. Organisers only: auditors appear by p
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ... import fairness as stats
-from ... import job_records
+from ... import job_records, paging
 from ...extensions import db
 from ...fairness_data import accepted_contacts, fairness_report, report_of, stored_fairness
 from ...forms import ActionForm
@@ -48,8 +48,10 @@ def fairness_page(campaign_id: int) -> str:
     else:
         stored = stored_fairness(campaign, current_user)
         report = report_of(campaign, stored.figures) if stored.figures is not None else None
+    ranked = paging.of_list([s for s in report.standings if s.points is not None] if report else [],
+                            request.args.get("page", type=int))  # a national edition ranks thousands
     return render_template("organiser/fairness.html", campaign=campaign, report=report, stored=stored,
-                           action=ActionForm(formdata=None), poor=stats.POOR_AGREEMENT,
+                           ranked=ranked, action=ActionForm(formdata=None), poor=stats.POOR_AGREEMENT,
                            min_pairable=stats.MIN_PAIRABLE, replicates=stats.REPLICATES)
 
 
