@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ..test_mail import Worker
 from .conftest import DESKTOP, PHONE, login, no_horizontal_page_scroll, serious_violations, shot
+
+pytestmark = pytest.mark.browser
 
 
 def test_an_export_job_shows_progress_then_its_download_with_and_without_javascript(browser, own_live, tmp_path):
