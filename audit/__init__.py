@@ -27,6 +27,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
         if "INSTANCE_PATH" in test_config and "EVIDENCE_DIR" not in test_config:
             app.config["EVIDENCE_DIR"] = Path(app.instance_path) / "evidence"
+        if "INSTANCE_PATH" in test_config and "JOBS_DIR" not in test_config:
+            app.config["JOBS_DIR"] = Path(app.instance_path) / "jobs"
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

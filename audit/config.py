@@ -34,6 +34,14 @@ Background jobs (audit/jobs.py, huey):
 JOBS_URL        where huey keeps its queue: default the app's PostgreSQL database (tables huey_*),
                 or on SQLite a file instance/jobs.sqlite3 beside it
 JOBS_LEASE_SECONDS   a message claimed by a worker that died is taken again after this long; default 300
+JOBS_STALL_SECONDS   a running job that has reported no progress for this long is taken to be dead (its
+                     worker was killed) and is run again; default 300
+JOBS_DIR        where jobs keep the files they make (exports, fairness results); default instance/jobs
+JOBS_KEEP_HOURS      an export's file is removed this long after it was made; default 24
+JOBS_RETRY_SECONDS   the first wait before a failed job is tried again (doubling); default 30
+JOBS_MAX_ATTEMPTS    attempts before a job is marked failed and organisers are mailed; default 3
+FAIRNESS_INLINE_CONTACTS  an edition with at most this many accepted contacts gets its fairness
+                     analysis computed in the request; a larger one by a job; default 3000
 """
 
 from __future__ import annotations
@@ -128,6 +136,11 @@ def mail_settings(production: bool) -> dict[str, Any]:
         "REMINDER_DAYS": _whole_number("REMINDER_DAYS", 3),
         "JOBS_URL": _env("JOBS_URL") or None,
         "JOBS_LEASE_SECONDS": _whole_number("JOBS_LEASE_SECONDS", 300),
+        "JOBS_STALL_SECONDS": _whole_number("JOBS_STALL_SECONDS", 300),
+        "JOBS_KEEP_HOURS": _whole_number("JOBS_KEEP_HOURS", 24),
+        "JOBS_RETRY_SECONDS": _whole_number("JOBS_RETRY_SECONDS", 30),
+        "JOBS_MAX_ATTEMPTS": max(1, _whole_number("JOBS_MAX_ATTEMPTS", 3)),
+        "FAIRNESS_INLINE_CONTACTS": _whole_number("FAIRNESS_INLINE_CONTACTS", 3000),
     }
 
 
@@ -142,6 +155,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RUBRICS_DIR": os.environ.get("RUBRICS_DIR", str(PROJECT_ROOT / "rubrics")),
         "EVIDENCE_DIR": Path(os.environ.get("EVIDENCE_DIR") or Path(instance_path) / "evidence"),
+        "JOBS_DIR": Path(os.environ.get("JOBS_DIR") or Path(instance_path) / "jobs"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -793,22 +793,52 @@ class AnswerRow(NamedTuple):
     """The auditor's pseudonym (or "#id" when they have none); never a name or an e-mail."""
 
 
+def _answers_query(campaign_id: int) -> sa.Select[Any]:
+    return (sa.select(Contact.id, Institution.name, Contact.channel, RubricVersion.rubric_id, RubricVersion.version,
+                      Answer.criterion_id, Answer.value, Answer.earned, Answer.possible, Contact.contacted_at,
+                      User.pseudonym, Contact.auditor_id)
+            .join(Answer, Answer.contact_id == Contact.id)
+            .join(Institution, Institution.id == Contact.institution_id)
+            .join(RubricVersion, RubricVersion.hash == Contact.rubric_hash)
+            .join(User, User.id == Contact.auditor_id)
+            .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                   Contact.calibration_group_id.is_(None))  # the contacts the ranking counts
+            .order_by(Contact.id, Answer.id))
+
+
+def _answer_row(row: Sequence[Any]) -> AnswerRow:
+    contact, name, channel, rubric, version, criterion, value, earned, possible, at, pseudonym, auditor = row
+    return AnswerRow(contact, name, channel, rubric, version, criterion, value, earned, possible, at,
+                     pseudonym or f"#{auditor}")
+
+
 def answer_rows(campaign_id: int, batch: int = 5000) -> Iterator[AnswerRow]:
     """Every answer of the edition's accepted contacts, streamed from one Core select."""
-    query = (sa.select(Contact.id, Institution.name, Contact.channel, RubricVersion.rubric_id, RubricVersion.version,
-                       Answer.criterion_id, Answer.value, Answer.earned, Answer.possible, Contact.contacted_at,
-                       User.pseudonym, Contact.auditor_id)
-             .join(Answer, Answer.contact_id == Contact.id)
-             .join(Institution, Institution.id == Contact.institution_id)
-             .join(RubricVersion, RubricVersion.hash == Contact.rubric_hash)
-             .join(User, User.id == Contact.auditor_id)
-             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                    Contact.calibration_group_id.is_(None))  # the contacts the ranking counts
-             .order_by(Contact.id, Answer.id))
-    result = db.session.connection().execute(query.execution_options(yield_per=batch))
-    for contact, name, channel, rubric, version, criterion, value, earned, possible, at, pseudonym, auditor in result:
-        yield AnswerRow(contact, name, channel, rubric, version, criterion, value, earned, possible, at,
-                        pseudonym or f"#{auditor}")
+    result = db.session.connection().execute(_answers_query(campaign_id).execution_options(yield_per=batch))
+    for row in result:
+        yield _answer_row(row)
+
+
+def count_answer_rows(campaign_id: int) -> int:
+    """How many rows answer_rows() gives (the export job's progress bar counts them)."""
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(
+        _answers_query(campaign_id).order_by(None).with_only_columns(Answer.id).subquery())) or 0)
+
+
+def answer_chunks(campaign_id: int, contacts: int = 500) -> Iterator[list[AnswerRow]]:
+    """The same rows as answer_rows(), a few hundred contacts at a time, each chunk read by a query of its
+    own (keyset on the contact id): the caller may commit between chunks, so that a long export on SQLite
+    holds no read lock for minutes and memory stays at one chunk whatever the edition's size."""
+    after = 0
+    ids = (sa.select(Contact.id).where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                                       Contact.calibration_group_id.is_(None)).order_by(Contact.id))
+    while True:
+        batch = list(db.session.scalars(ids.where(Contact.id > after).limit(contacts)))
+        if not batch:
+            return
+        rows = db.session.execute(_answers_query(campaign_id).where(Contact.id >= batch[0], Contact.id <= batch[-1]))
+        yield [_answer_row(row) for row in rows]
+        after = batch[-1]
 
 
 def answers_filename(year: int) -> str:

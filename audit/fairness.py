@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -332,37 +332,61 @@ def _points_only(rules: scoring.CampaignRules) -> scoring.CampaignRules:
 
 def leave_one_auditor_out(rules: scoring.CampaignRules, institutions: Sequence[scoring.InstitutionInfo],
                           contacts: Sequence[AuditedContact],
-                          critical_failures: Mapping[int, Sequence[str]] | None = None) -> list[LeaveOneOut]:
+                          critical_failures: Mapping[int, Sequence[str]] | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> list[LeaveOneOut]:
     """The ranking recomputed by the engine with each auditor's contacts removed, against the full one.
 
     Licence decisions are compared on points and critical criteria only (minimum contacts are
     left out of both sides), so that a flip means the auditor's judgement moved a decision.
+
+    The engine scores each institution from its own contacts alone and ranks on the points, so
+    leaving an auditor out rescores only the institutions they contacted (about a third of a
+    national edition with twenty auditors); the others keep their points and licence, and the
+    ranks are recomputed over everyone as the engine ranks (competition ranks on the points,
+    which are exact one-decimal values). A test holds this to the full recompute.
+    `progress(done, total)` is told after each auditor.
     """
     relaxed = _points_only(rules)
     base = scoring.score_campaign(relaxed, institutions, [c[:5] for c in contacts], critical_failures)
+    base_by = {s.institution_id: s for s in base}
     base_rank = {s.institution_id: s.rank for s in base}
     base_licence = {s.institution_id: s.licence.granted for s in base}
+    ids = [s.institution_id for s in base]
     by_auditor: dict[int, int] = defaultdict(int)
+    touched: dict[int, set[int]] = defaultdict(set)
+    by_institution: dict[int, list[tuple[int, int, str, float, float]]] = defaultdict(list)
+    owners: dict[int, list[int]] = defaultdict(list)
     for c in contacts:
         by_auditor[c.auditor_id] += 1
+        touched[c.auditor_id].add(c.institution_id)
+        by_institution[c.institution_id].append(c[:5])
+        owners[c.institution_id].append(c.auditor_id)
     out = []
-    for auditor in sorted(by_auditor):
-        kept = [c[:5] for c in contacts if c.auditor_id != auditor]
-        standings = scoring.score_campaign(relaxed, institutions, kept, critical_failures)
+    auditors = sorted(by_auditor)
+    for n, auditor in enumerate(auditors, start=1):
+        mine = touched[auditor]
+        kept = [row for i in mine for row, who in zip(by_institution[i], owners[i], strict=True) if who != auditor]
+        rescored = {s.institution_id: s for s in scoring.score_campaign(
+            relaxed, [inst for inst in institutions if inst.id in mine], kept, critical_failures)}
+        now = [rescored.get(i) or base_by[i] for i in ids]
+        ranks = scoring.competition_ranks([s.points for s in now])
+        standings = sorted(zip(now, ranks, strict=True), key=lambda p: (p[1] is None, p[1] or 0, p[0].institution_id))
         largest, who, moved = 0, None, 0
         flips, unscored = [], []
-        for s in standings:
+        for s, rank in standings:
             before = base_rank.get(s.institution_id)
-            if before is not None and s.rank is None:
+            if before is not None and rank is None:
                 unscored.append(s.institution_id)
-            if before is not None and s.rank is not None and s.rank != before:
+            if before is not None and rank is not None and rank != before:
                 moved += 1
-                if abs(s.rank - before) > largest:
-                    largest, who = abs(s.rank - before), s.institution_id
-            if before is not None and s.rank is not None and s.licence.granted != base_licence[s.institution_id]:
+                if abs(rank - before) > largest:
+                    largest, who = abs(rank - before), s.institution_id
+            if before is not None and rank is not None and s.licence.granted != base_licence[s.institution_id]:
                 flips.append(LicenceFlip(s.institution_id, base_licence[s.institution_id], s.licence.granted))
         out.append(LeaveOneOut(auditor, by_auditor[auditor], largest, who, moved,
                                tuple(sorted(flips)), tuple(sorted(unscored))))
+        if progress is not None:
+            progress(n, len(auditors))
     return out
 
 

@@ -4,15 +4,28 @@ pure functions plain rows from one SQL statement; fairness_report() assembles an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from . import fairness as stats
 from . import publication, result_cache, scoring, services, standings
+from .errors import N_
 from .extensions import db
-from .models import Answer, CalibrationGroup, Campaign, Contact, Institution, User
+from .models import (
+    Answer,
+    Assignment,
+    AuditEvent,
+    CalibrationGroup,
+    Campaign,
+    Contact,
+    Institution,
+    JobRecord,
+    User,
+)
 from .rubrics import Criterion, Rubric
 
 # --- loaders ---------------------------------------------------------------------------------
@@ -116,6 +129,24 @@ def uncertainty_of(scored: services.ScoredEdition) -> dict[int, stats.RankInterv
 
 
 @dataclass(frozen=True)
+class FairnessFigures:
+    """An edition's fairness analysis as computed: plain values only (no database objects), so that a job
+    can store it and the page read it later (audit/job_records.py)."""
+
+    agreement: list[stats.RubricAgreement]
+    kappas: list[stats.PairKappa]
+    criteria: Mapping[tuple[str, str], Criterion]
+    calibration: list[stats.AuditorCalibration]
+    group_deviation: Mapping[int, stats.AuditorCalibration]
+    leave_one_out: list[stats.LeaveOneOut]
+    standings: list[scoring.Standing]
+    intervals: Mapping[int, stats.RankInterval]
+    auditor_ids: frozenset[int]
+    state: str
+    """The edition's state it was computed from (edition_state)."""
+
+
+@dataclass(frozen=True)
 class FairnessReport:
     agreement: list[stats.RubricAgreement]
     kappas: list[stats.PairKappa]
@@ -135,24 +166,106 @@ class FairnessReport:
         return [r for r in self.intervals.values() if r.licence_could_flip]
 
 
-def fairness_report(campaign: Campaign) -> FairnessReport:
+Progress = Callable[..., None]
+"""progress(done, total, message): told as the analysis advances (audit/job_records.Progress)."""
+
+
+def edition_state(campaign: Campaign) -> str:
+    """A short fingerprint of everything the analysis reads: the edition's rules and channels, its
+    contacts (how many in each state, their versions and review times), its planned institutions, its
+    calibration groups and its newest journal entry. It changes when a result could change."""
+    contacts = db.session.execute(
+        sa.select(Contact.status, sa.func.count(), sa.func.sum(Contact.version), sa.func.max(Contact.updated_at),
+                  sa.func.max(Contact.reviewed_at), sa.func.max(Contact.id))
+        .where(Contact.campaign_id == campaign.id).group_by(Contact.status).order_by(Contact.status)).all()
+    others = db.session.execute(sa.select(
+        sa.select(sa.func.count()).where(CalibrationGroup.campaign_id == campaign.id).scalar_subquery(),
+        sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.campaign_id == campaign.id).scalar_subquery())).one()
+    assignments = db.session.execute(sa.select(sa.func.count(), sa.func.max(Assignment.id))
+                                     .where(Assignment.campaign_id == campaign.id)).one()
+    rules = (campaign.threshold, campaign.missing_channel,
+             [(ch.channel, ch.weight, ch.min_contacts, ch.rubric_hash) for ch in campaign.channels])
+    text = repr((rules, [tuple(map(str, row)) for row in contacts], tuple(map(str, others)),
+                 tuple(map(str, assignments))))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def fairness_figures(campaign: Campaign, progress: Progress | None = None) -> FairnessFigures:
+    """Compute the analysis (the job's work; the page computes it in the request for a small edition)."""
+    tell = progress or (lambda *args, **kwargs: None)
+    state = edition_state(campaign)
+    tell(0, 1, N_("Reading the answers"), force=True)
     answers, scores, rubrics = calibration_rows(campaign.id)
     contacts = audited_contacts(campaign.id)
-    standings, intervals = standings_with_uncertainty(campaign.id)
-    loo = stats.leave_one_auditor_out(services.campaign_rules(campaign), services.campaign_institutions(campaign.id),
-                                      contacts, services.critical_failures(campaign.id))
-    auditor_ids = {c.auditor_id for c in contacts} | {a.auditor_id for a in answers}
-    pseudonyms = {i: p or f"#{i}" for i, p in db.session.execute(
-        sa.select(User.id, User.pseudonym).where(User.id.in_(auditor_ids)))}
-    groups = {grp.id: grp for grp in db.session.scalars(
-        sa.select(CalibrationGroup).where(CalibrationGroup.campaign_id == campaign.id))}
-    institutions = {i.id: i for i in db.session.scalars(sa.select(Institution).where(Institution.id.in_(
-        {s.institution_id for s in standings} | {grp.institution_id for grp in groups.values() if grp.institution_id})))}
-    criteria = {(channel, c.id): c for channel, rubric in rubrics.items() for c in rubric.criteria}
+    auditors = len({c.auditor_id for c in contacts})
+    total = auditors + 2
+    tell(1, total, N_("Measuring agreement and the bootstrap"), force=True)
     position = {ch.channel: n for n, ch in enumerate(campaign.channels)}
     agreement = sorted(stats.agreement_report(answers, scores), key=lambda r: (position.get(r.rubric, len(position)),
                                                                              r.rubric))
-    return FairnessReport(
-        agreement, stats.pairwise_kappa(answers), groups, criteria,
-        stats.auditor_calibration(contacts), {c.auditor_id: c for c in stats.calibration_group_deviation(scores)},
-        loo, standings, intervals, pseudonyms, institutions)
+    kappas = stats.pairwise_kappa(answers)
+    standings, intervals = standings_with_uncertainty(campaign.id)
+    tell(2, total, N_("Leaving out each auditor"), force=True)
+    loo = stats.leave_one_auditor_out(services.campaign_rules(campaign), services.campaign_institutions(campaign.id),
+                                      contacts, services.critical_failures(campaign.id),
+                                      progress=lambda n, _t: tell(2 + n, total))
+    criteria = {(channel, c.id): c for channel, rubric in rubrics.items() for c in rubric.criteria}
+    return FairnessFigures(agreement, kappas, criteria, stats.auditor_calibration(contacts),
+                           {c.auditor_id: c for c in stats.calibration_group_deviation(scores)}, loo, standings,
+                           intervals, frozenset({c.auditor_id for c in contacts} | {a.auditor_id for a in answers}),
+                           state)
+
+
+def report_of(campaign: Campaign, figures: FairnessFigures) -> FairnessReport:
+    """The page's report from figures, stored or fresh: pseudonyms, groups and institutions as they are now."""
+    pseudonyms = {i: p or f"#{i}" for i, p in db.session.execute(
+        sa.select(User.id, User.pseudonym).where(User.id.in_(figures.auditor_ids)))}
+    groups = {grp.id: grp for grp in db.session.scalars(
+        sa.select(CalibrationGroup).where(CalibrationGroup.campaign_id == campaign.id))}
+    institutions = {i.id: i for i in db.session.scalars(sa.select(Institution).where(Institution.id.in_(
+        {s.institution_id for s in figures.standings}
+        | {grp.institution_id for grp in groups.values() if grp.institution_id})))}
+    return FairnessReport(figures.agreement, figures.kappas, groups, figures.criteria, figures.calibration,
+                          figures.group_deviation, figures.leave_one_out, figures.standings, figures.intervals,
+                          pseudonyms, institutions)
+
+
+def fairness_report(campaign: Campaign) -> FairnessReport:
+    return report_of(campaign, fairness_figures(campaign))
+
+
+def accepted_contacts(campaign_id: int) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).where(
+        Contact.campaign_id == campaign_id, Contact.status == "accepted")) or 0)
+
+
+@dataclass(frozen=True)
+class StoredFairness:
+    """What the page shows of a job-computed analysis: the newest stored figures (None before the first),
+    when they were computed, whether the edition changed since, and the job computing the current ones."""
+
+    figures: FairnessFigures | None
+    computed_at: datetime | None
+    current: bool
+    job: JobRecord | None
+    """The job for the edition as it is now, when it has not finished (queued, running or failed)."""
+
+
+def stored_fairness(campaign: Campaign, user: User | None) -> StoredFairness:
+    """The stored analysis, and a job for the current state when the stored one is older (committed here:
+    opening the page after the edition changed is what starts its recomputation)."""
+    from . import job_records
+
+    state = edition_state(campaign)
+    done = job_records.latest("fairness", campaign.id, state="done")
+    figures = job_records.load_result(done) if done is not None else None
+    current = figures is not None and figures.state == state
+    job = db.session.scalar(sa.select(JobRecord).where(  # asked for with the button, or by another organiser
+        JobRecord.kind == "fairness", JobRecord.campaign_id == campaign.id, JobRecord.state.in_(job_records.PENDING))
+        .order_by(JobRecord.id.desc()).limit(1))
+    if not current and job is None:
+        job = job_records.request("fairness", campaign, user, key=f"fairness:{campaign.id}:{state}")
+        db.session.commit()
+        if job.state == "done":  # done for this state, but its file is gone: nothing to wait for
+            job = None
+    return StoredFairness(figures, done.finished_at if done is not None and figures is not None else None, current, job)

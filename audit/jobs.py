@@ -18,6 +18,11 @@ and once when a worker starts: the sweep is idempotent, so running it hourly (a 
 at most an hour after a stopped worker or a changed window), in several workers, or again after a
 crash writes each reminder once. It then delivers what it wrote.
 
+Long work (audit.job_records) rides on the same runner: a `JobRecord` row is the durable record,
+committed with the request that asked for it; `run_jobs` is enqueued after that commit, scheduled
+again when a retry falls due, and the periodic `sweep_jobs` takes up whatever was lost (a job whose
+worker was killed, once its lease lapses) and removes the files whose time is up.
+
 Where huey keeps its queue (JOBS_URL): on PostgreSQL the app's own database (huey's `huey_*`
 tables, read with `FOR UPDATE SKIP LOCKED`: several workers on several machines share it); on SQLite
 a file `jobs.sqlite3` in the instance folder. Several workers never deliver one message twice:
@@ -36,7 +41,7 @@ import sqlalchemy.orm as so
 from flask import Flask, current_app
 from huey import Huey, PostgresHuey, SqliteHuey, crontab
 
-from . import fairness_data, outbox, reminders, result_cache
+from . import fairness_data, job_records, outbox, reminders, result_cache
 from .mail import QUEUED
 from .models import utcnow
 
@@ -44,6 +49,7 @@ log = logging.getLogger(__name__)
 NEXT_WAKEUP = "mail-next-wakeup"  # huey's key-value store: when the next delayed wake-up is due (epoch s)
 RANKINGS_DUE = "rankings-refresh-due"  # huey's key-value store: a ranking refresh is scheduled
 RANKINGS_DELAY_S = 3.0
+NEXT_JOBS_WAKEUP = "jobs-next-wakeup"
 
 
 def queue_location(app: Flask) -> tuple[str, str]:
@@ -88,9 +94,24 @@ def make_huey(app: Flask) -> Huey:
                          done.appeal_reminders)
             _deliver(huey)
 
+    @huey.task(name="run_jobs")
+    def run_jobs() -> None:
+        with app.app_context():
+            _run_jobs(huey)
+
+    @huey.periodic_task(crontab(), name="sweep_jobs")
+    def sweep_jobs() -> None:
+        with app.app_context():
+            removed = job_records.remove_expired()
+            if removed:
+                log.info("jobs: %s kept files removed", removed)
+            _run_jobs(huey)
+
     huey.deliver_mail = deliver_mail  # type: ignore[attr-defined]
     huey.refresh_rankings = refresh_rankings  # type: ignore[attr-defined]
     huey.send_reminders = send_reminders  # type: ignore[attr-defined]
+    huey.run_jobs = run_jobs  # type: ignore[attr-defined]
+    huey.sweep_jobs = sweep_jobs  # type: ignore[attr-defined]
     return huey
 
 
@@ -109,24 +130,32 @@ def _deliver(huey: Huey) -> None:
         _wake_at(huey, max((run.next_due - utcnow()).total_seconds(), 0.0) + 0.1)
 
 
-def _wake_at(huey: Huey, delay: float) -> None:
+def _run_jobs(huey: Huey) -> None:
+    run = job_records.run_due()
+    if run.ran:
+        log.info("jobs: %s", run.ran)
+    if run.next_due is not None:
+        _wake_at(huey, max((run.next_due - utcnow()).total_seconds(), 0.0) + 0.1, NEXT_JOBS_WAKEUP, "run_jobs")
+
+
+def _wake_at(huey: Huey, delay: float, key: str = NEXT_WAKEUP, task: str = "deliver_mail") -> None:
     """Schedule a wake-up in `delay` seconds unless one is already scheduled no later: runs that
     overlap schedule one wake-up, not one each (the duplicates that slip through die out, since a
     wake-up that finds a later one scheduled schedules none)."""
     due = time.time() + delay
-    scheduled = huey.get(NEXT_WAKEUP, peek=True)
+    scheduled = huey.get(key, peek=True)
     if scheduled is not None and time.time() < float(scheduled) <= due + 0.5:
         return
-    huey.put(NEXT_WAKEUP, due)
-    huey.deliver_mail.schedule(delay=delay)  # type: ignore[attr-defined]
+    huey.put(key, due)
+    getattr(huey, task).schedule(delay=delay)
 
 
-def wake(app: Flask | None = None) -> None:
-    """Ask a worker to deliver now. Never raises: the minute's sweep covers a wake-up that is lost."""
+def wake(app: Flask | None = None, task: str = "deliver_mail") -> None:
+    """Ask a worker to deliver mail (or run jobs) now. Never raises: the minute's sweep covers a lost wake-up."""
     try:
         huey = get(app)
         try:
-            huey.deliver_mail()  # type: ignore[attr-defined]
+            getattr(huey, task)()
         finally:
             huey.storage.close()  # this thread's connection: mail-writing requests are few, a web thread idles long
     except Exception:  # the commit has happened; the sweep will pick the message up
@@ -154,6 +183,8 @@ def _after_commit(session: so.Session) -> None:
         wake()
     if session.info.pop(result_cache.CHANGED, False):
         refresh_rankings_soon()
+    if session.info.pop(job_records.JOBS_QUEUED, False):
+        wake(task="run_jobs")
 
 
 def init_app(app: Flask) -> None:
@@ -167,6 +198,7 @@ def _after_rollback(session: so.Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction: what it wrote is gone
         session.info.pop(QUEUED, None)
         session.info.pop(result_cache.CHANGED, None)
+        session.info.pop(job_records.JOBS_QUEUED, None)
 
 
 def run_worker(app: Flask, workers: int = 2) -> None:
@@ -174,6 +206,7 @@ def run_worker(app: Flask, workers: int = 2) -> None:
     huey = get(app)
     huey.deliver_mail()  # type: ignore[attr-defined]  # take up what fell due while no worker ran
     huey.send_reminders()  # type: ignore[attr-defined]  # and the reminders an hour's sweep may have missed
+    huey.run_jobs()  # type: ignore[attr-defined]
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True, scheduler_interval=1,
                                     check_worker_health=True)
     consumer.run()

@@ -35,6 +35,7 @@ from .models import (
     Campaign,
     Contact,
     Institution,
+    JobRecord,
     MailMessage,
     MailOptOut,
     Revision,
@@ -355,4 +356,30 @@ def results_published(revision: Revision, event_id: int) -> list[MailMessage]:
                          topic="results_published")
         if message is not None:
             messages.append(message)
+    return messages
+
+
+# To organisers.
+
+
+def job_failed(job: JobRecord) -> list[MailMessage]:
+    """To every active organiser: a background job failed for good, with its error and a link to the jobs page.
+
+    Keyed by the job and its attempts, so a job started again that fails again mails again."""
+    from .job_records import KIND_LABELS
+
+    campaign = db.session.get(Campaign, job.campaign_id) if job.campaign_id is not None else None
+    link = absolute_url("organiser.job", job_id=job.id)
+    messages = []
+    for organiser in db.session.scalars(sa.select(User).where(User.role == "organiser", User.active.is_(True))
+                                        .order_by(User.id)):
+        def compose(organiser: User = organiser) -> Letter:
+            what = _(KIND_LABELS.get(job.kind, job.kind))
+            return Letter(_("A background job failed"), _("Hello %(name)s,", name=organiser.name), (
+                _("the background job (%(job)s) for %(edition)s failed (attempts made: %(n)s). "
+                  "The error:", job=what, edition=campaign.name if campaign else "—", n=job.attempts),),
+                _("Open the background jobs"), link, quote=job.error or "")
+
+        messages.append(_queue(organiser, "job_failed", f"job_failed:{job.id}:{job.attempts}:{job.finished_at}:"
+                                                        f"{organiser.id}", compose))
     return messages

@@ -680,3 +680,42 @@ class MailOptOut(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     topic: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class JobRecord(db.Model):
+    """One piece of long work asked for by an organiser (a national export, the fairness analysis), run
+    by a worker (audit.job_records). Its state, progress and outcome are what the organiser sees.
+
+    `key` names what the job computes (kind, edition, the edition's state...), so asking twice
+    for the same thing while it is pending makes one job."""
+
+    __table_args__ = (sa.Index("ix_job_record_due", "state", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    campaign_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    requested_by: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    params: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="queued")
+    """queued, running, done or failed."""
+    done: so.Mapped[int] = so.mapped_column(default=0)
+    total: so.Mapped[int] = so.mapped_column(default=0)
+    message: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    """What the job is doing now, as a msgid translated when shown."""
+    result_path: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    """The file the job made, relative to JOBS_DIR; None until done, and again once the file is removed."""
+    error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    started_at: so.Mapped[datetime | None]
+    heartbeat_at: so.Mapped[datetime | None]
+    """Set at the claim and at each progress report: a running job whose worker died stops beating."""
+    claim: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    finished_at: so.Mapped[datetime | None]
+    expires_at: so.Mapped[datetime | None]
+    """When the result file is removed (JOBS_KEEP_HOURS after it was made)."""
+
+    requester: so.Mapped[User | None] = so.relationship()
+    campaign: so.Mapped[Campaign | None] = so.relationship()

@@ -32,6 +32,7 @@ from audit.models import (
     ContactCopy,
     Evidence,
     ImprovementPlan,
+    JobRecord,
     Licence,
     MailMessage,
     Scenario,
@@ -134,6 +135,10 @@ ORGANISER_ROUTES = {
     "organiser.rubric_retire": {"rubric_hash": "{rubric}"}, "organiser.rubric_restore": {"rubric_hash": "{rubric}"},
     "organiser.rubric_case_delete": {"case_id": "1"},
     "organiser.mail": {}, "organiser.mail_message": {"message_id": "{mail}"}, "organiser.mail_again": {"message_id": "{mail}"},
+    "organiser.jobs": {}, "organiser.job": {"job_id": "{job}"}, "organiser.job_status": {"job_id": "{job}"},
+    "organiser.job_download": {"job_id": "{job}"}, "organiser.job_again": {"job_id": "{job}"},
+    "organiser.export_job": {"campaign_id": "1", "kind": "answers"},
+    "organiser.fairness_compute": {"campaign_id": "1"},
 }
 
 
@@ -168,7 +173,12 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
         message = MailMessage(key="access", kind="contact_returned", user_id=a1.id, to_address=a1.email,
                               language="pl", subject="s", text="t", html="<p>t</p>", status="failed")
         plan = ImprovementPlan(campaign_id=PUBLISHED, institution_id=institution.id, author_id=d1.id, status="submitted")
-        db.session.add_all([evidence, copy, appeal, conflict, message, plan])
+        jobs_dir = Path(app.config["JOBS_DIR"])
+        jobs_dir.mkdir(parents=True, exist_ok=True)
+        (jobs_dir / "1-0123456789abcdef.xlsx").write_bytes(b"PK")
+        job = JobRecord(key="access", kind="answers", campaign_id=1, params={"download_name": "answers-2026.xlsx"},
+                        state="done", result_path="1-0123456789abcdef.xlsx")
+        db.session.add_all([evidence, copy, appeal, conflict, message, plan, job])
         db.session.commit()
         values = {
             "assignment": contact.assignment_id, "contact": contact.id, "evidence": evidence.id, "copy": copy.id,
@@ -177,7 +187,7 @@ def make_world(folder: Path) -> tuple[Flask, dict[str, str]]:
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)), "a2": a2.id, "conflict": conflict.id,
             "rubric": db.session.scalar(sa.select(CampaignChannel.rubric_hash).filter_by(campaign_id=1)),
-            "mail": message.id,
+            "mail": message.id, "job": job.id,
         }
         assert values["licence"], "the demo director's institution holds a licence in the published edition"
         assert db.session.get(Assignment, values["assignment"]).auditor_id == a1.id

@@ -218,6 +218,53 @@ def test_leaving_out_the_only_auditor_of_an_institution_leaves_it_unscored():
     assert by[7].unscored == (1,) and by[8].unscored == (2,)
 
 
+def _leave_one_out_by_full_recompute(rules, institutions, contacts, critical_failures=None):
+    """The first implementation, kept as the reference: the whole contest rescored without each auditor."""
+    relaxed = fairness._points_only(rules)
+    base = score_campaign(relaxed, institutions, [c[:5] for c in contacts], critical_failures)
+    base_rank = {s.institution_id: s.rank for s in base}
+    base_licence = {s.institution_id: s.licence.granted for s in base}
+    out = []
+    for auditor in sorted({c.auditor_id for c in contacts}):
+        standings = score_campaign(relaxed, institutions, [c[:5] for c in contacts if c.auditor_id != auditor],
+                                   critical_failures)
+        largest, who, moved, flips, unscored = 0, None, 0, [], []
+        for s in standings:
+            before = base_rank.get(s.institution_id)
+            if before is not None and s.rank is None:
+                unscored.append(s.institution_id)
+            if before is not None and s.rank is not None and s.rank != before:
+                moved += 1
+                if abs(s.rank - before) > largest:
+                    largest, who = abs(s.rank - before), s.institution_id
+            if before is not None and s.rank is not None and s.licence.granted != base_licence[s.institution_id]:
+                flips.append(fairness.LicenceFlip(s.institution_id, base_licence[s.institution_id], s.licence.granted))
+        out.append(fairness.LeaveOneOut(auditor, sum(c.auditor_id == auditor for c in contacts), largest, who, moved,
+                                        tuple(sorted(flips)), tuple(sorted(unscored))))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_leave_one_out_rescoring_only_an_auditors_institutions_equals_the_full_recompute(seed):
+    rules, infos, rows, failures = random_contest(seed, 200)
+    rng = random.Random(seed)
+    auditors = rng.randint(2, 9)
+    contacts = [AuditedContact(*row, rng.randrange(auditors)) for row in rows]
+    told = []
+    fast = fairness.leave_one_auditor_out(rules, infos, contacts, failures, progress=lambda n, t: told.append((n, t)))
+    assert fast == _leave_one_out_by_full_recompute(rules, infos, contacts, failures)
+    assert told == [(n, len(fast)) for n in range(1, len(fast) + 1)]
+
+
+def test_leave_one_out_on_the_demo_equals_the_full_recompute(demo_app):
+    from audit import fairness_data
+    with demo_app.app_context():
+        for campaign in db.session.scalars(sa.select(Campaign)):
+            args = (services.campaign_rules(campaign), services.campaign_institutions(campaign.id),
+                    fairness_data.audited_contacts(campaign.id), services.critical_failures(campaign.id))
+            assert fairness.leave_one_auditor_out(*args) == _leave_one_out_by_full_recompute(*args)
+
+
 # --- auditor calibration ----------------------------------------------------------------------
 
 

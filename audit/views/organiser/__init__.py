@@ -7,6 +7,7 @@ institutions institutions, and their import from Excel
 plans        improvement plans: who submitted one, comments, what improved
 people       auditors, directors, organisers; invitations; auditors' conflicts
 mail         sent mail: the outbox, its delivery, a failed message sent again
+jobs         background jobs: national exports and the fairness analysis, their progress and files
 exports      the edition's Excel workbook and raw answers
 fairness     auditor agreement and calibration, leave-one-auditor-out, rank intervals
 """
@@ -40,4 +41,4 @@ def page_url(number: int) -> str:
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)
 
 
-from . import editions, exports, fairness, institutions, mail, people, planning, plans, review, rubrics  # noqa: E402, F401 - registers the routes
+from . import editions, exports, fairness, institutions, jobs, mail, people, planning, plans, review, rubrics  # noqa: E402, F401 - registers the routes
