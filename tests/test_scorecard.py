@@ -96,6 +96,7 @@ def test_the_director_reads_their_scorecard_against_the_published_revision(demo_
         peers = [r.points for r in publication.latest_revision(PAST).standings
                  if r.category == row.category and r.points is not None]
     assert sum(distribution["data"][0]["y"]) == len(peers)
+    assert distribution["data"][1]["name"] == "Próg licencji"  # the dashed threshold is named in the legend
     assert "plotly-basic" in page and "cdn" not in page.lower()
 
 

@@ -99,7 +99,8 @@ def _charts(card: scorecard.Scorecard) -> dict[str, object]:
             [str(CHANNEL_LABELS[c.channel]) for c in channel_lines], [c.score for c in channel_lines],
             [c.category_median for c in channel_lines], _("You"), _("Category median"))),
         "distribution": charts.as_json(charts.distribution(
-            card.category_points, card.standing.points, card.revision.threshold, _("You"), _("Institutions"))),
+            card.category_points, card.standing.points, card.revision.threshold, _("You"), _("Institutions"),
+            label_threshold=_("Licence threshold"))),
     }
     if card.sections:
         out["sections"] = charts.as_json(charts.sections(
