@@ -176,3 +176,14 @@ def test_points_with_more_than_three_decimals_are_refused():
     assert text != PHONE.source
     with pytest.raises(RubricError, match="more than three decimals"):
         parse_rubric(text, "phone.yaml")
+
+
+def test_rubric_versions_after_the_first_cite_their_sources_as_a_reader_finds_them():
+    """The method page serves a rubric's text as stored, comments included. The 2026.1 files keep the
+    build-machine paths their comments were written with (their text is their hash, pinned by published
+    editions); every later version names its sources by title, issuer and year."""
+    later = [p for p in sorted((ROOT / "rubrics").glob("*.yaml")) if load_rubric(p).version != "2026.1"]
+    assert later  # phone-2026.2.yaml at least
+    for path in later:
+        text = path.read_text(encoding="utf-8")
+        assert "/work/" not in text and "seeds/" not in text, path.name
