@@ -21,8 +21,20 @@ import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from flask import url_for
 
+from audit import publication
 from audit.extensions import db
-from audit.models import Assignment, CampaignChannel, Contact, Licence, MailMessage, Revision, Scenario, User
+from audit.models import (
+    Assignment,
+    CampaignChannel,
+    Contact,
+    ImprovementPlan,
+    JobRecord,
+    Licence,
+    MailMessage,
+    Revision,
+    Scenario,
+    User,
+)
 
 from ..conftest import ROOT
 from ..test_access import ORGANISER_ROUTES, ROUTES
@@ -46,6 +58,10 @@ NOT_PAGES = {
     "public.rubric_source": "a YAML file",
     "evidence.show": "an uploaded file shown as it is; the demo has none",
     "organiser.institutions_import_confirm": "answers a POST; its GET redirects to the import page",
+    "organiser.job_status": "JSON for the progress bar of the job's page",
+    "organiser.job_download": "an Excel download",
+    "organiser.appeal_document": "a file download",
+    "director.appeal_document": "a file download",
 }
 
 # What the page may show whatever its language: names and words that are the same in both.
@@ -63,7 +79,10 @@ def demo_ids(server: LiveServer) -> dict[str, str]:
         revision = db.session.scalars(sa.select(Revision).order_by(Revision.campaign_id.desc())).first()
         message = MailMessage(key="every-route", kind="contact_returned", user_id=a1.id, to_address=a1.email,
                               language="pl", subject="Kontakt zwrócony", text="t", html="<p>t</p>", status="sent")
-        db.session.add(message)
+        job = JobRecord(key="every-route", kind="answers", campaign_id=1, requested_by=db.session.scalar(
+            sa.select(User.id).filter_by(role="organiser")), state="running", done=120, total=300,
+            params={"download_name": "odpowiedzi-2026.xlsx", "language": "pl"})
+        db.session.add_all([message, job])
         db.session.commit()
         ids = {
             "assignment": contact.assignment_id, "contact": contact.id, "institution": institution.id,
@@ -72,7 +91,9 @@ def demo_ids(server: LiveServer) -> dict[str, str]:
                                                                              institution_id=institution.id)),
             "scenario": db.session.scalar(sa.select(Scenario.id)),
             "rubric": db.session.scalar(sa.select(CampaignChannel.rubric_hash).filter_by(campaign_id=1)),
-            "evidence": 0, "copy": 0, "appeal": 0, "conflict": 0, "counted_contact": 0,
+            "job": job.id, "plan": db.session.scalar(sa.select(ImprovementPlan.id).order_by(ImprovementPlan.id)),
+            "counted_contact": min(publication.counted_contacts(revision.campaign_id, institution.id)),
+            "evidence": 0, "copy": 0, "appeal": 0, "conflict": 0,
         }
         assert db.session.get(Assignment, ids["assignment"]).auditor_id == a1.id
     return {k: str(v) for k, v in ids.items()}
