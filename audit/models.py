@@ -46,7 +46,9 @@ class User(UserMixin, db.Model):
     language: so.Mapped[str] = so.mapped_column(sa.String(5), default="pl", server_default="pl")
     """The language of the mail the person receives: the one they last chose in the app, Polish until then."""
 
-    institutions: so.Mapped[list[Institution]] = so.relationship(secondary=director_institution, back_populates="directors")
+    institutions: so.Mapped[list[Institution]] = so.relationship(
+        secondary=director_institution, back_populates="directors", order_by="Institution.id")
+    """In id order on every database (PostgreSQL returns a join's rows in no order of its own)."""
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot log in
@@ -88,7 +90,8 @@ class Institution(db.Model):
     opening_hours: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    directors: so.Mapped[list[User]] = so.relationship(secondary=director_institution, back_populates="institutions")
+    directors: so.Mapped[list[User]] = so.relationship(
+        secondary=director_institution, back_populates="institutions", order_by="User.id")
 
 
 class RubricVersion(db.Model):
