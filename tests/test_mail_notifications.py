@@ -7,7 +7,6 @@ one test runs the sweep through a real worker (`flask jobs worker`) against a re
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import date, timedelta
 
@@ -18,18 +17,12 @@ from audit import appeals, mail, outbox, planning, publication, reminders
 from audit.extensions import db
 from audit.models import Assignment, Campaign, Contact, MailMessage, MailOptOut, User
 
+from . import test_mail
 from .live_server import csrf_token, free_port
 from .test_mail import PUBLIC_URL, Inbox, Worker, smtp_server, wait_for
 
 TODAY = date(2026, 12, 2)
-
-
-@pytest.fixture
-def mail_app(demo_app, tmp_path):
-    demo_app.config.update(PUBLIC_URL=PUBLIC_URL)
-    if not os.environ.get("TEST_DATABASE_URL"):  # on PostgreSQL huey's queue is in the test's own database
-        demo_app.config["JOBS_URL"] = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    return demo_app
+mail_app = test_mail.mail_app  # the same app as the mail tests': their PUBLIC_URL and queue
 
 
 @pytest.fixture
