@@ -1,7 +1,10 @@
 """The contact form, built from a rubric at run time.
 
 Field names: `a_<criterion>` for an answer, `n_<criterion>` for its comment, `f_<fact>` for a
-recorded fact. The WTForms class parses and checks what the phone sends; the page itself is
+recorded fact. The WTForms class checks the form's own fields (CSRF, client id, version, action)
+and the channel's few facts; the rubric's answers and comments (60 criteria make 120 fields) are
+checked against a spec made once per rubric version (`CriterionSpec`), which costs a fraction of
+binding and validating 120 WTForms fields on every save of every auditor. The page itself is
 rendered by templates/auditor/contact.html from the rubric, which is several times cheaper
 than rendering 120 WTForms widgets (see `make bench`).
 """
@@ -9,6 +12,7 @@ than rendering 120 WTForms widgets (see `make bench`).
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -27,7 +31,6 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
 
@@ -68,6 +71,64 @@ def _client_id(form: Any, field: Field) -> None:
         raise ValidationError(_l("The form lost its id; reload the page."))
 
 
+@dataclass(frozen=True)
+class CriterionSpec:
+    """What a criterion's two fields accept: `choices` for a radio group, a number otherwise; `answered`
+    is False for a measured criterion (its answer comes from the facts, so no `a_` field is read)."""
+
+    id: str
+    choices: frozenset[str] | None
+    answered: bool
+
+
+def criterion_specs(rubric: Rubric) -> tuple[CriterionSpec, ...]:
+    return tuple(CriterionSpec(c.id, None if c.type == "number" else frozenset(answer_choices(c)),
+                               answered=not (c.type == "number" and c.fact is not None))
+                 for c in rubric.criteria)
+
+
+def _number(text: str) -> float:
+    """A number typed on a phone (a decimal comma accepted); ValueError if it is none, or negative."""
+    value = float(text.replace(",", "."))
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(text)
+    return value
+
+
+@dataclass(frozen=True)
+class PostedCriteria:
+    answers: dict[str, str]
+    comments: dict[str, str]
+    errors: dict[str, list[str]]
+
+
+def read_criteria(specs: tuple[CriterionSpec, ...], formdata: Any) -> PostedCriteria:
+    """The posted answers and comments of a rubric's criteria (empty ones left out), and what is wrong with any."""
+    answers: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    get = formdata.get if formdata is not None else (lambda name, default=None: default)
+    for spec in specs:
+        if spec.answered:
+            raw = (get(f"a_{spec.id}") or "").strip()
+            if raw and spec.choices is not None:
+                if raw in spec.choices:
+                    answers[spec.id] = raw
+                else:
+                    errors[f"a_{spec.id}"] = [_("Choose one of the answers shown.")]
+            elif raw:
+                try:
+                    answers[spec.id] = f"{_number(raw):g}"
+                except ValueError:
+                    errors[f"a_{spec.id}"] = [_("Enter a number that is zero or more, for example 4 or 4,5.")]
+        comment = get(f"n_{spec.id}") or ""
+        if len(comment) > COMMENT_MAX:
+            errors[f"n_{spec.id}"] = [_("A comment can be at most %(max)d characters long.", max=COMMENT_MAX)]
+        elif comment.strip():
+            comments[spec.id] = comment.strip()
+    return PostedCriteria(answers, comments, errors)
+
+
 class ContactFormBase(FlaskForm):
     client_id = HiddenField(validators=[_client_id])
     base_version = HiddenField()
@@ -75,19 +136,29 @@ class ContactFormBase(FlaskForm):
 
     rubric: Rubric
     channel: str
+    specs: tuple[CriterionSpec, ...]
+    posted: PostedCriteria
+
+    def process(self, formdata: Any = None, obj: Any = None, data: Any = None, extra_filters: Any = None,
+                **kwargs: Any) -> None:
+        formdata = self.meta.wrap_formdata(self, formdata)
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+        self.posted = read_criteria(self.specs, formdata)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        fields_valid = super().validate(extra_validators)
+        return fields_valid and not self.posted.errors
+
+    @property
+    def errors(self) -> dict[str | None, list[Any]]:
+        """Field name -> messages, for every field: WTForms' own and the rubric's criteria."""
+        return {**super().errors, **self.posted.errors}
 
     def to_input(self) -> ContactInput:
         """The form's data as the fieldwork functions take it (empty fields left out)."""
-        answers: dict[str, str] = {}
-        comments: dict[str, str] = {}
+        answers = dict(self.posted.answers)
+        comments = dict(self.posted.comments)
         facts: dict[str, Any] = {}
-        for c in self.rubric.criteria:
-            field = self._fields.get(f"a_{c.id}")
-            if field is not None and field.data not in (None, ""):
-                answers[c.id] = f"{field.data:g}" if isinstance(field.data, float) else str(field.data)
-            comment = (self[f"n_{c.id}"].data or "").strip()
-            if comment:
-                comments[c.id] = comment
         for fact in CHANNEL_FACTS[self.channel]:
             value = self[f"f_{fact.name}"].data
             if value in (None, ""):
@@ -132,14 +203,7 @@ def form_class(rubric: Rubric, channel: str) -> type[ContactFormBase]:
 
 
 def _build_form_class(rubric: Rubric, channel: str) -> type[ContactFormBase]:
-    fields: dict[str, Any] = {"rubric": rubric, "channel": channel}
-    for c in rubric.criteria:
-        if c.type == "number":
-            if c.fact is None:
-                fields[f"a_{c.id}"] = NumberField(validators=[Optional(), NumberRange(min=0)])
-        else:
-            fields[f"a_{c.id}"] = AnswerField(choices=answer_choices(c))
-        fields[f"n_{c.id}"] = TextAreaField(validators=[Optional(), Length(max=COMMENT_MAX)])
+    fields: dict[str, Any] = {"rubric": rubric, "channel": channel, "specs": criterion_specs(rubric)}
     for fact in CHANNEL_FACTS[channel]:
         fields[f"f_{fact.name}"] = _fact_field(fact)
     return type(f"ContactForm_{rubric.id}_{rubric.hash[:8]}", (ContactFormBase,), fields)

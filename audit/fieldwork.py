@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Literal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from . import facts as facts_
 from . import journal, lifecycle, scoring
@@ -118,6 +119,13 @@ def open_for_evidence(assignment: Assignment, contact: Contact | None, today: da
     return contact
 
 
+def assignment_with_rules(assignment_id: int) -> Assignment | None:
+    """An assignment with its edition and its channel's settings, in one query: the field app's every
+    request needs all three (the later `rubric_for` finds the channel in the session, not the database)."""
+    return db.session.scalar(sa.select(Assignment).where(Assignment.id == assignment_id).options(
+        so.joinedload(Assignment.campaign), so.joinedload(Assignment.channel_rules)))
+
+
 def rubric_for(assignment: Assignment) -> Rubric:
     """The rubric pinned for the assignment's channel in its campaign."""
     channel = db.session.get(CampaignChannel, (assignment.campaign_id, assignment.channel))
@@ -134,6 +142,23 @@ def rubric_of(assignment: Assignment, contact: Contact | None) -> Rubric:
 
 def contact_of(assignment: Assignment) -> Contact | None:
     return db.session.scalar(sa.select(Contact).where(Contact.assignment_id == assignment.id))
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a save finds stored: the assignment's contact, and whether the phone's client id already
+    names another assignment's contact (a form copied between assignments)."""
+
+    contact: Contact | None
+    client_id_taken: bool
+
+
+def stored_for(assignment: Assignment, client_id: str | None) -> Stored:
+    """The assignment's contact and the owner of the posted client id, in one query."""
+    found = db.session.scalars(sa.select(Contact).where(
+        sa.or_(Contact.assignment_id == assignment.id, Contact.client_id == (client_id or None)))).all()
+    own = next((c for c in found if c.assignment_id == assignment.id), None)
+    return Stored(own, own is None and bool(found))
 
 
 def current_state(contact: Contact, rubric: Rubric) -> dict[str, Any]:
@@ -182,19 +207,19 @@ def missing_items(rubric: Rubric, channel: str, data: ContactInput,
 
 
 def save_contact(assignment: Assignment, data: ContactInput, *, submit: bool, today: date,
-                 rubric: Rubric | None = None) -> SaveResult:
+                 rubric: Rubric | None = None, stored: Stored | None = None) -> SaveResult:
     """Apply one save (a draft, or a submission) of an assignment's contact.
 
     `today`: the date in the display time zone (the assignment's window is in local days).
     `rubric`: the one the caller already looked up for a new contact (rubric_for(assignment)), if any.
+    `stored`: what the caller found stored in this transaction (stored_for(assignment, data.client_id)), if it
+    looked. A contact committed by a double tap after that look makes this save's INSERT fail on the unique
+    assignment and client id; the caller then rolls back and saves again without `stored`, finding it.
     """
-    contact = contact_of(assignment)
-    if contact is None:
-        # A client id stored meanwhile is this assignment's own contact, committed by a double tap or a retry
-        # after contact_of() looked; only another assignment's is refused.
-        contact = db.session.scalar(sa.select(Contact).where(Contact.client_id == data.client_id))
-        if contact is not None and contact.assignment_id != assignment.id:
-            raise FieldworkError(N_("This form belongs to another contact: reload the page."))
+    stored = stored or stored_for(assignment, data.client_id)
+    if stored.client_id_taken:
+        raise FieldworkError(N_("This form belongs to another contact: reload the page."))
+    contact = stored.contact
     check_open(assignment, contact, today)  # what is stored stays as it is; the phone keeps what was typed
     if contact is None:
         rubric = rubric or rubric_for(assignment)

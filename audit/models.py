@@ -190,6 +190,10 @@ class Assignment(db.Model):
     institution: so.Mapped[Institution] = so.relationship()
     auditor: so.Mapped[User] = so.relationship()
     campaign: so.Mapped[Campaign] = so.relationship()
+    channel_rules: so.Mapped[CampaignChannel | None] = so.relationship(
+        primaryjoin="and_(CampaignChannel.campaign_id == foreign(Assignment.campaign_id), "
+                    "CampaignChannel.channel == foreign(Assignment.channel))", viewonly=True)
+    """The edition's settings for this assignment's channel (None once the edition stops auditing it)."""
 
 
 class Contact(db.Model):

@@ -110,12 +110,12 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
         user_id, _, stamp = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active or not hmac.compare_digest(stamp, user.password_stamp()):
+        found = sessions.user_and_session(session.get("sid"), int(user_id), lifetimes) if user_id.isdigit() else None
+        if found is None:
+            return None  # no such person, logged out, ended elsewhere, idle too long or too old
+        user, open_session = found
+        if not user.active or not hmac.compare_digest(stamp, user.password_stamp()):
             return None  # deactivated, or the password changed since this session began
-        open_session = sessions.current(session.get("sid"), user.id, lifetimes)
-        if open_session is None:
-            return None  # logged out, ended elsewhere, idle too long or too old
         g.session_seen = open_session in db.session.dirty
         return user
 

@@ -45,16 +45,27 @@ def start(user: User, now: datetime | None = None) -> str:
 def current(token: str | None, user_id: int, lifetimes: Lifetimes, now: datetime | None = None) -> UserSession | None:
     """The open session of this token and user, if it has not ended, idled out or grown too old.
     Notes its use (at most once a minute)."""
+    found = user_and_session(token, user_id, lifetimes, now)
+    return found[1] if found else None
+
+
+def user_and_session(token: str | None, user_id: int, lifetimes: Lifetimes,
+                     now: datetime | None = None) -> tuple[User, UserSession] | None:
+    """The user and their open session of this token, read in one query (every request of a logged-in
+    person asks), or None if the session ended, idled out or grew too old. Notes its use (at most once a minute)."""
     if not token:
         return None
     now = now or utcnow()
-    row = db.session.scalar(sa.select(UserSession).where(UserSession.token_hash == _hash(token)))
-    if (row is None or row.user_id != user_id or row.ended_at is not None
-            or row.seen_at + lifetimes.idle <= now or row.started_at + lifetimes.absolute <= now):
+    found = db.session.execute(sa.select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+                               .where(User.id == user_id, UserSession.token_hash == _hash(token))).first()
+    if found is None:
+        return None
+    user, row = found
+    if row.ended_at is not None or row.seen_at + lifetimes.idle <= now or row.started_at + lifetimes.absolute <= now:
         return None
     if now - row.seen_at >= SEEN_EVERY:
         row.seen_at = now
-    return row
+    return user, row
 
 
 def end(token: str | None, why: str = "logout", now: datetime | None = None) -> None:

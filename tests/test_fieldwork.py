@@ -18,6 +18,7 @@ from .conftest import ROOT, Auth
 PHONE = load_rubric(ROOT / "rubrics" / "phone.yaml")
 VISIT = load_rubric(ROOT / "rubrics" / "visit.yaml")
 EMAIL = load_rubric(ROOT / "rubrics" / "email.yaml")
+WEBSITE = load_rubric(ROOT / "rubrics" / "website.yaml")
 
 
 def best_answers(rubric) -> dict[str, str]:
@@ -150,6 +151,58 @@ def test_a_submit_with_missing_answers_names_each_and_keeps_everything_typed(dem
     contact = contact_of(demo_app, assignment)
     assert contact.status == "draft"  # saved, not sent
     assert {a.criterion_id for a in contact.answers} >= {"noticed", "greeting"}
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("a_greeting", "maybe", "Wybierz jedną z pokazanych odpowiedzi."),
+    ("a_greeting", "yes; DROP TABLE answer", "Wybierz jedną z pokazanych odpowiedzi."),
+    ("a_visit_minutes_note", "", None),  # not a field of the rubric: ignored
+])
+def test_a_posted_answer_outside_the_rubric_is_refused_beside_its_field_and_nothing_is_saved(
+        demo_app, auditor, field, value, message):
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)
+    response = auditor.post(f"/auditor/assignments/{assignment}",
+                            data={**form, "action": "save", "a_noticed": "yes", "n_noticed": "Tablica przy wejściu",
+                                  field: value})
+    if message is None:
+        assert response.status_code == 302
+        return
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count(message) == 1 and "nic z wpisanych danych nie zginęło" in page
+    assert 'name="a_noticed" value="yes" checked' in page and "Tablica przy wejściu" in page  # kept as typed
+    assert contact_of(demo_app, assignment) is None  # a refused form saves nothing
+
+
+@pytest.mark.parametrize("typed", ["-1", "abc", "inf", "nan", "1e999"])
+def test_a_typed_number_that_is_not_a_count_is_refused_in_polish(demo_app, auditor, typed):
+    rubric = WEBSITE
+    criterion = next(c for c in rubric.criteria if c.type == "number" and c.fact is None)
+    assignment = todo(demo_app, rubric.channel)
+    form = open_form(auditor, assignment)
+    response = auditor.post(f"/auditor/assignments/{assignment}",
+                            data={**form, "action": "save", f"a_{criterion.id}": typed})
+    assert response.status_code == 422
+    assert "Podaj liczbę równą zero lub większą, na przykład 4 albo 4,5." in response.get_data(as_text=True)
+    assert contact_of(demo_app, assignment) is None
+
+
+def test_a_decimal_comma_and_a_long_comment_are_read_as_the_auditor_meant(demo_app, auditor):
+    rubric = WEBSITE
+    criterion = next(c for c in rubric.criteria if c.type == "number" and c.fact is None)
+    assignment = todo(demo_app, rubric.channel)
+    form = open_form(auditor, assignment)
+    too_long = auditor.post(f"/auditor/assignments/{assignment}", data={
+        **form, "action": "save", f"a_{criterion.id}": " 4,5 ", f"n_{criterion.id}": "x" * 2001})
+    assert too_long.status_code == 422
+    assert "Komentarz może mieć najwyżej 2000 znaków." in too_long.get_data(as_text=True)
+    assert contact_of(demo_app, assignment) is None
+    saved = auditor.post(f"/auditor/assignments/{assignment}", data={
+        **form, "action": "save", f"a_{criterion.id}": " 4,5 ", f"n_{criterion.id}": " " + "x" * 1998 + " "})
+    assert saved.status_code == 302
+    (answer,) = [a for a in contact_of(demo_app, assignment).answers if a.criterion_id == criterion.id]
+    assert answer.value == "4.5" and answer.comment == "x" * 1998
 
 
 def test_a_phone_call_takes_its_ring_count_from_the_facts(demo_app, auditor):

@@ -51,7 +51,7 @@ def home() -> str:
 
 def _own_assignment(assignment_id: int) -> Assignment:
     """The current auditor's assignment, or 404 (never 403: another auditor's work stays invisible)."""
-    assignment = db.session.get(Assignment, assignment_id)
+    assignment = fieldwork.assignment_with_rules(assignment_id)
     if assignment is None or assignment.auditor_id != current_user.id:
         abort(404)
     if assignment.campaign.status not in VISIBLE_CAMPAIGN_STATUSES:
@@ -89,7 +89,7 @@ def _render_form(assignment: Assignment, contact: Contact | None, *, values: dic
     closed = fieldwork.stage_refusal(campaign.status, contact.status if contact else None)
     early = fieldwork.window_refusal(assignment, contact, local_today()) if closed is None else None
     editable = (contact is None or contact.editable) and closed is None and early is None
-    errors = {name: field.errors for name, field in (form._fields.items() if form else ()) if field.errors}
+    errors = {name: messages for name, messages in form.errors.items() if name} if form else {}
     questions = {c.id: c.question.get(lang()) for c in rubric.criteria}
     html = render_template(
         "auditor/contact.html", assignment=assignment, contact=contact, campaign=campaign,
@@ -116,13 +116,15 @@ def _posted_form(assignment: Assignment, contact: Contact | None) -> ContactForm
     return form_class(fieldwork.rubric_of(assignment, contact), assignment.channel)()
 
 
-def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldwork.SaveResult:
+def _save(assignment: Assignment, form: ContactFormBase, submit: bool,
+          stored: fieldwork.Stored | None = None) -> fieldwork.SaveResult:
     """Save once; if another request changed the contact meanwhile, save again against the new state
     (which keeps this save as a copy rather than losing either)."""
     data = form.to_input()
     for attempt in range(2):
         try:
-            result = fieldwork.save_contact(assignment, data, submit=submit, today=local_today(), rubric=form.rubric)
+            result = fieldwork.save_contact(assignment, data, submit=submit, today=local_today(), rubric=form.rubric,
+                                            stored=None if attempt else stored)
             db.session.commit()
             return result
         except (StaleDataError, sa.exc.IntegrityError):
@@ -137,13 +139,14 @@ def _save(assignment: Assignment, form: ContactFormBase, submit: bool) -> fieldw
 def save_form(assignment_id: int) -> Response | tuple[str, int]:
     """The form's own submit (works without JavaScript): save a draft, or send the contact."""
     assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
+    stored = fieldwork.stored_for(assignment, request.form.get("client_id"))
+    contact = stored.contact
     form = _posted_form(assignment, contact)
     values = {k: v for k, v in request.form.items() if k[:2] in ("a_", "n_", "f_")}
     if not form.validate_on_submit():
         return _render_form(assignment, contact, values=values, form=form, client_id=form.client_id.data, status=422)
     try:
-        result = _save(assignment, form, submit=form.action.data == "submit")
+        result = _save(assignment, form, submit=form.action.data == "submit", stored=stored)
     except fieldwork.FieldworkError as error:  # shown above what was typed, which is kept in the form
         db.session.rollback()
         if not isinstance(error, fieldwork.FieldworkClosed):  # the page itself says that fieldwork is closed
@@ -167,11 +170,11 @@ def save_form(assignment_id: int) -> Response | tuple[str, int]:
 def autosave(assignment_id: int) -> tuple[Response, int]:
     """contact.js saves here as the auditor types; answers JSON the page turns into a status line."""
     assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
-    form = _posted_form(assignment, contact)
+    stored = fieldwork.stored_for(assignment, request.form.get("client_id"))
+    form = _posted_form(assignment, stored.contact)
     if not form.validate_on_submit():
         return jsonify(outcome="invalid", errors={k: [str(e) for e in v] for k, v in form.errors.items()}), 422
-    result = _save(assignment, form, submit=False)  # a refusal answers JSON (views/errors.py); contact.js keeps the answers
+    result = _save(assignment, form, submit=False, stored=stored)  # a refusal answers JSON (views/errors.py); contact.js keeps the answers
     status = 409 if result.outcome in ("copy_kept", "locked") else 200
     return jsonify(outcome=result.outcome, version=result.contact.version, client_id=result.contact.client_id,
                    saved_at=moment(result.contact.updated_at, "HH:mm")), status

@@ -152,7 +152,7 @@ def rubric_try(rubric_hash: str) -> Response | str:
                         name=case.name, rubric=rubric.id), "success")
                 return redirect(url_for("organiser.rubric", rubric_hash=rubric_hash, _anchor="cases"))
     elif request.method == "POST":
-        errors = {name: field.errors for name, field in form._fields.items() if field.errors}
+        errors = {name: messages for name, messages in form.errors.items() if name}
     data = fieldwork.ContactInput("", None, {k[2:]: v for k, v in values.items() if k.startswith("a_")}, {},
                                   {k[2:]: v for k, v in values.items() if k.startswith("f_")})
     try:
