@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory: configuration, extensions, blueprints, CLI."""
-    from . import assets, cli, i18n, jobs, result_cache, security
+    from . import assets, cli, connections, i18n, jobs, result_cache, security
     from .config import from_environment
     from .extensions import babel, csrf, db, login_manager, migrate
     from .views import auditor, auth, director, errors, evidence, invitations, organiser, public
@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.config["JOBS_DIR"] = Path(app.instance_path) / "jobs"
 
     db.init_app(app)
+    connections.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

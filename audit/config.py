@@ -1,6 +1,7 @@
 """Configuration from the environment.
 
 DATABASE_URL   SQLAlchemy URL; default: SQLite in instance/audit.db
+DB_PING_AFTER_SECONDS  a pooled connection idle this long is checked before use (audit/connections.py); default 5
 SECRET_KEY     required when AUDIT_ENV=production; otherwise generated once into instance/
 AUDIT_ENV      "production" turns on secure cookies and HSTS, and refuses to start without SECRET_KEY
 RUBRICS_DIR    where rubric YAML files live; default: rubrics/ beside the package
@@ -152,7 +153,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AUDIT_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},  # idle connections are pinged by audit/connections.py, not every checkout
+        "DB_PING_AFTER_SECONDS": _whole_number("DB_PING_AFTER_SECONDS", 5),
         "RUBRICS_DIR": os.environ.get("RUBRICS_DIR", str(PROJECT_ROOT / "rubrics")),
         "EVIDENCE_DIR": Path(os.environ.get("EVIDENCE_DIR") or Path(instance_path) / "evidence"),
         "JOBS_DIR": Path(os.environ.get("JOBS_DIR") or Path(instance_path) / "jobs"),

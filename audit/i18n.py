@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from babel import support
+from babel import Locale, support
 from babel.dates import format_interval
 from flask import Flask, current_app, request, session
 from flask_babel import (
@@ -113,10 +113,17 @@ FOLLOW_UP_LABELS = {"improved": _l("improved"), "same": _l("unchanged"), "worse"
 APPEAL_STATUS_LABELS = {"open": _l("waiting for a decision"), "upheld": _l("upheld"), "rejected": _l("rejected")}
 
 
-def select_locale() -> str:
-    """The language chosen in the header, else Polish."""
+def select_locale() -> Locale:
+    """The language chosen in the header, else Polish. A parsed Locale, kept per language: flask_babel
+    parses a name on every request, and parsing looks for the locale's data file on disk."""
     chosen = session.get("lang")
-    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    name = chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _parsed_locale(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def lang() -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -70,6 +71,25 @@ def rubric_by_hash(rubric_hash: str) -> Rubric:
 # --- contacts --------------------------------------------------------------------------
 
 
+ANSWER_COLUMNS = ("contact_id", "criterion_id", "value", "comment", "earned", "possible", "critical_failed")
+_ANSWERS_FROM_ARRAYS = sa.text(
+    "INSERT INTO answer (contact_id, criterion_id, value, comment, earned, possible, critical_failed) "
+    "SELECT * FROM unnest(CAST(:contact_id AS integer[]), CAST(:criterion_id AS varchar[]), CAST(:value AS varchar[]), "
+    "CAST(:comment AS text[]), CAST(:earned AS double precision[]), CAST(:possible AS double precision[]), "
+    "CAST(:critical_failed AS boolean[]))")
+
+
+def insert_answer_rows(rows: list[dict[str, Any]]) -> None:
+    """Insert a new contact's answer rows in one statement. On PostgreSQL the rows travel as one array
+    per column (one statement for the server to run, instead of an executemany of 60: a third of the
+    client's CPU of an executemany of the same rows); elsewhere as one executemany."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ANSWERS_FROM_ARRAYS, {column: [row[column] for row in rows] for column in ANSWER_COLUMNS})
+    else:
+        connection.execute(sa.insert(Answer.__table__), rows)
+
+
 def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
                    comments: Mapping[str, str] | None = None) -> scoring.ContactScore:
     """Replace a contact's answers, each stored with the points the engine gives it."""
@@ -85,7 +105,7 @@ def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
                  "possible": float(item.possible), "critical_failed": item.critical_failed}
                 for item in result.criteria if _kept(item, answers, comments, finished)]
         if rows:
-            db.session.connection().execute(sa.insert(Answer.__table__), rows)  # Core: one executemany
+            insert_answer_rows(rows)
         db.session.expire(contact, ["answers"])
         return result
     existing = {a.criterion_id: a for a in contact.answers}

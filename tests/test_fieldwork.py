@@ -445,3 +445,16 @@ def test_after_fieldwork_a_draft_keeps_what_is_stored_and_cannot_be_sent(demo_ap
     contact = contact_of(demo_app, assignment)
     assert contact.status == "draft" and contact.version == draft["version"]
     assert {a.criterion_id: a.value for a in contact.answers} == {"signage": "yes"}
+
+
+def test_a_draft_of_comments_alone_is_stored_with_empty_answers(demo_app, auditor):
+    """Every stored column of the new contact's rows empty but one (on PostgreSQL the rows go as arrays)."""
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)
+    response = auditor.post(f"/auditor/assignments/{assignment}",
+                            data={**form, "action": "save", "n_greeting": "Nikt nie powitał", "n_signage": "Brak tablicy"})
+    assert response.status_code == 302
+    rows = {(a.criterion_id, a.value, a.comment, a.earned, a.possible, a.critical_failed)
+            for a in contact_of(demo_app, assignment).answers}
+    assert rows == {("greeting", None, "Nikt nie powitał", 0.0, 2.0, False),  # unanswered yet: nothing earned
+                    ("signage", None, "Brak tablicy", 0.0, 1.0, False)}
