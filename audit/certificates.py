@@ -2,7 +2,10 @@
 
 The public facts about a licence are few on purpose: the institution, the edition, the points,
 the dates, and how many contacts stand behind the result. Never an auditor, a contact's date,
-scenario or answers, and never why a licence was revoked (the reason may be private).
+scenario or answers, and never why a licence was revoked (the reason may be private). Where the
+organiser chose it for the edition (`Campaign.plans_in_public`), the registry also says that the
+holder's director submitted an improvement plan from that edition: that it exists, never what it
+says or who wrote it.
 
 The certificate is drawn by a pure function (`certificate_pdf`) from a small dataclass: no
 Flask, no database, and the same input always gives the same bytes. It is Polish first with
@@ -32,7 +35,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import paging
 from .extensions import db
-from .models import Campaign, Institution, Licence, Revision, RevisionStanding
+from .models import Campaign, ImprovementPlan, Institution, Licence, Revision, RevisionStanding
 
 NUMBER_MAX_LENGTH = 40  # Licence.number's column
 _NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
@@ -119,6 +122,8 @@ class Holder:
     valid_until: date
     institution: Institution
     campaign: Campaign
+    has_plan: bool = False
+    """The edition shows plans in public and the institution submitted one from it (never its content)."""
 
 
 def published_editions() -> list[Campaign]:
@@ -128,11 +133,27 @@ def published_editions() -> list[Campaign]:
                                    .order_by(Campaign.year.desc(), Campaign.id.desc())))
 
 
+def submitted_plan(campaign_id: Any, institution_id: Any) -> sa.Exists:
+    """Whether the institution's director submitted an improvement plan from the edition (a draft does not
+    count): a correlated EXISTS on the plan's unique (edition, institution) index, for a query's row.
+
+    Public pages ask it only where the edition shows plans in public (`Campaign.plans_in_public`).
+    """
+    return (sa.select(ImprovementPlan.id)
+            .where(ImprovementPlan.campaign_id == campaign_id, ImprovementPlan.institution_id == institution_id,
+                   ImprovementPlan.status == "submitted").exists())
+
+
 def holders_query(today: date, campaign_id: int | None = None, category: str | None = None,
                   region: str | None = None, search: str = "") -> sa.Select[Any]:
-    """Licences neither revoked nor expired, of published editions; by edition, then points, then name."""
+    """Licences neither revoked nor expired, of published editions; by edition, then points, then name.
+
+    Rows are (Licence, Institution, Campaign, has_plan): has_plan when the licence's edition shows plans
+    in public and the holder submitted one from that edition.
+    """
     published = sa.select(Revision.id).where(Revision.campaign_id == Licence.campaign_id).exists()
-    query = (sa.select(Licence, Institution, Campaign)
+    has_plan = sa.and_(Campaign.plans_in_public, submitted_plan(Licence.campaign_id, Licence.institution_id))
+    query = (sa.select(Licence, Institution, Campaign, has_plan.label("has_plan"))
              .join(Institution, Institution.id == Licence.institution_id)
              .join(Campaign, Campaign.id == Licence.campaign_id)
              .where(Licence.revoked_at.is_(None), Licence.valid_until >= today, published)
@@ -149,7 +170,8 @@ def holders_query(today: date, campaign_id: int | None = None, category: str | N
 
 
 def as_holders(rows: Iterable[Any]) -> list[Holder]:
-    return [Holder(lic.number, lic.points, lic.valid_until, inst, campaign) for lic, inst, campaign in rows]
+    return [Holder(lic.number, lic.points, lic.valid_until, inst, campaign, bool(has_plan))
+            for lic, inst, campaign, has_plan in rows]
 
 
 def current_holders(today: date, campaign_id: int | None = None, category: str | None = None,

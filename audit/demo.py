@@ -30,6 +30,7 @@ from .models import (
     Scenario,
     Setting,
     User,
+    director_institution,
 )
 from .rubrics import Criterion, Rubric
 from .scoring import NOT_APPLICABLE, AnswerValue
@@ -142,6 +143,7 @@ def load_demo() -> str:
                                {i: q + drift for i, q in qualities.items()}, MIN_CONTACTS, (("accepted", 1),))
         _publish_in_the_past(past, organiser, days_ago=365 * years_ago - 25)
     _improvement_plan(director, past, institutions[0], organiser, later=campaign)
+    _public_plan(past, skip=director)
     # The demo's past is history, not news: its publications mailed nobody, so the outbox starts empty.
     db.session.execute(sa.delete(MailMessage))
     db.session.info.pop(mail.QUEUED, None)
@@ -243,6 +245,28 @@ def _improvement_plan(director: User, campaign: Campaign, institution: Instituti
     plan = plans.save(director, campaign, institution.id, actions, {(i.channel, i.criterion.id) for i in card.lost},
                       submit=True)
     plans.comment(plan, organiser, "Dobry plan. Proszę o krótką informację po szkoleniu zespołu.")
+
+
+def _public_plan(campaign: Campaign, skip: User) -> None:
+    """The 2025 edition shows plans in public, and the best licence holder with a director of its own
+    (not the demo director) has submitted one: the registry and the method page have a mark to show."""
+    from . import plans, scorecard
+
+    campaign.plans_in_public = True
+    for licence in db.session.scalars(sa.select(Licence).filter_by(campaign_id=campaign.id)
+                                      .order_by(Licence.points.desc(), Licence.id)):
+        director = db.session.scalar(
+            sa.select(User).join(director_institution, director_institution.c.user_id == User.id)
+            .where(director_institution.c.institution_id == licence.institution_id, User.id != skip.id)
+            .order_by(User.id))
+        card = scorecard.build(campaign, db.session.get_one(Institution, licence.institution_id))
+        if director is None or card is None or not card.lost:
+            continue
+        actions = [plans.ActionInput(item.channel, item.criterion.id, what, who, date(2026, 6, 30))
+                   for item, (what, who) in zip(card.lost[:2], PLAN_ACTIONS, strict=False)]
+        plans.save(director, campaign, licence.institution_id, actions,
+                   {(i.channel, i.criterion.id) for i in card.lost}, submit=True)
+        return
 
 
 def _publish_in_the_past(campaign: Campaign, organiser: User, days_ago: int) -> None:

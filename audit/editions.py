@@ -132,21 +132,24 @@ def advance(campaign: Campaign, actor: User, target: str, outstanding: dict[str,
 
 
 def set_director_access(campaign: Campaign, appeal_until: date | None, evidence_to_directors: bool,
-                        actor: User, comments: bool | None = None) -> None:
+                        actor: User, comments: bool | None = None, plans_in_public: bool | None = None) -> None:
     """What directors may do with a published result: appeal until a day, see the evidence, read
-    the auditors' comments (`comments`: None keeps the current choice).
+    the auditors' comments; and whether the public pages mark the licence holders that submitted an
+    improvement plan (`comments`, `plans_in_public`: None keeps the current choice).
 
     Unlike the scoring rules, these may change after publication: they change no result.
     """
     if appeal_until is not None and campaign.fieldwork_end is not None and appeal_until < campaign.fieldwork_end:
         raise EditionError(N_("The appeal window cannot close before the fieldwork ends."))
     before = [campaign.appeal_until.isoformat() if campaign.appeal_until else None, campaign.evidence_to_directors,
-              campaign.comments_to_directors]
+              campaign.comments_to_directors, campaign.plans_in_public]
     campaign.appeal_until, campaign.evidence_to_directors = appeal_until, evidence_to_directors
     if comments is not None:
         campaign.comments_to_directors = comments
+    if plans_in_public is not None:
+        campaign.plans_in_public = plans_in_public
     journal.record("director_access", actor=actor, object_type="campaign", object_id=campaign.id,
                    campaign_id=campaign.id, before=before,
                    after=[appeal_until.isoformat() if appeal_until else None, evidence_to_directors,
-                          campaign.comments_to_directors])
+                          campaign.comments_to_directors, campaign.plans_in_public])
     db.session.flush()

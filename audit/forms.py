@@ -119,6 +119,7 @@ class DirectorAccessForm(FlaskForm):
     appeal_until = DateField(_l("Directors may appeal until"), validators=[Optional()])
     evidence_to_directors = BooleanField(_l("Directors may see the evidence of their contacts"))
     comments_to_directors = BooleanField(_l("Directors may read the auditors' comments on each criterion"))
+    plans_in_public = BooleanField(_l("The registry and the method page show which licence holders submitted an improvement plan"))
 
 
 class ActionForm(FlaskForm):

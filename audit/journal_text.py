@@ -188,10 +188,12 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
         until = parse_datetime(after[0]) if after[0] else None
         appeals = _("appeals until %(date)s", date=day(until.date())) if until else _("appeals closed")
         evidence = _("evidence shown to directors") if after[1] else _("evidence not shown to directors")
+        said = [appeals, evidence]
         if len(after) > 2:
-            comments = _("comments shown to directors") if after[2] else _("comments not shown to directors")
-            return f"{appeals}; {evidence}; {comments}"
-        return f"{appeals}; {evidence}"
+            said.append(_("comments shown to directors") if after[2] else _("comments not shown to directors"))
+        if len(after) > 3:
+            said.append(_("improvement plans marked in public") if after[3] else _("improvement plans not marked in public"))
+        return "; ".join(said)
     if action == "assignments_planned":
         return plural(Np_("%(num)s assignment", "%(num)s assignments"), int(d.get("count") or 0))
     if action == "assignment_moved":

@@ -149,6 +149,9 @@ class Campaign(db.Model):
     """Whether directors may open the evidence of their institution's contacts."""
     comments_to_directors: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     """Whether directors read the auditors' comments on the criteria of their published contacts."""
+    plans_in_public: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    """Whether the registry and the method page mark the edition's licence holders that submitted an
+    improvement plan (never the plan's content or author)."""
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     channels: so.Mapped[list[CampaignChannel]] = so.relationship(

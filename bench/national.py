@@ -3,8 +3,10 @@
 Built with a handful of multi-row INSERTs (as the recompute benchmark builds its contest), on the
 real rubrics so that every page can read them: each institution has one director, one accepted
 contact per channel it offers and one more submitted for review; the edition is published once
-(revision 1, licences granted), with an open appeal for one institution in ten. Answers come from a
-few answer sets per channel scored by the engine, so that stored points are the engine's.
+(revision 1, licences granted), with an open appeal for one institution in ten, a submitted improvement
+plan from one in four and a draft from one in seven (the edition shows plans in public: the registry
+marks them). Answers come from a few answer sets per channel scored by the engine, so that stored
+points are the engine's.
 
 The same builder serves `make bench` (5,000 institutions) and the query-count test (50 and 500).
 """
@@ -28,7 +30,9 @@ from audit.models import (
     Campaign,
     CampaignChannel,
     Contact,
+    ImprovementPlan,
     Institution,
+    PlanAction,
     User,
     director_institution,
 )
@@ -62,7 +66,7 @@ def build(institutions: int, seed: int = 1) -> NationalEdition:
                      password_hash=password) for n in range(1, AUDITORS + 1)]
     campaign = Campaign(name="Edycja krajowa", year=2026, status="review", threshold=750.0,
                         missing_channel="exclude", fieldwork_start=date(2026, 9, 1), fieldwork_end=date(2026, 12, 18),
-                        appeal_until=date(2099, 1, 1), evidence_to_directors=True)
+                        appeal_until=date(2099, 1, 1), evidence_to_directors=True, plans_in_public=True)
     for position, rubric in enumerate(rubrics.values()):
         campaign.channels.append(CampaignChannel(channel=rubric.channel, rubric_hash=rubric.hash, weight=1.0,
                                                  min_contacts=1, position=position))
@@ -110,6 +114,15 @@ def build(institutions: int, seed: int = 1) -> NationalEdition:
         {"campaign_id": campaign.id, "contact_id": c["id"], "institution_id": c["institution_id"],
          "director_id": user_first + c["institution_id"] - first, "reason": "Prosimy o ponowne sprawdzenie.",
          "status": "open", "created_at": datetime(2026, 12, 20)} for c in appealed])
+    planned = [(n, i) for n, i in enumerate(ids) if n % 4 == 0 or n % 7 == 0]
+    next_plan = (db.session.scalar(sa.select(sa.func.max(ImprovementPlan.id))) or 0) + 1
+    conn.execute(sa.insert(ImprovementPlan.__table__), [
+        {"id": next_plan + k, "campaign_id": campaign.id, "institution_id": i, "author_id": user_first + n,
+         "status": "submitted" if n % 4 == 0 else "draft", "created_at": datetime(2026, 12, 21),
+         "submitted_at": datetime(2026, 12, 21) if n % 4 == 0 else None} for k, (n, i) in enumerate(planned)])
+    conn.execute(sa.insert(PlanAction.__table__), [
+        {"plan_id": next_plan + k, "channel": channels[0], "criterion_id": rubrics[channels[0]].criteria[0].id,
+         "what": "Szkolenie zespołu.", "who": "Kierownik"} for k in range(len(planned))])
     db.session.commit()
     return NationalEdition(campaign.id, first, revision.number, organiser.email, "director1@national.test")
 

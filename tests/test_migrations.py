@@ -103,3 +103,39 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE alembic_version"))
+
+
+def test_0016_adds_plans_in_public_off_for_existing_editions_and_downgrades(tmp_path):
+    """An edition that exists before 0016 keeps its plans out of public; the downgrade drops the choice."""
+    from flask_migrate import downgrade
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
+                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="0014")
+        campaign = sa.table("campaign", sa.column("id"), sa.column("name"), sa.column("year"), sa.column("status"),
+                            sa.column("threshold"), sa.column("missing_channel"), sa.column("evidence_to_directors"),
+                            sa.column("created_at"))
+        db.session.execute(sa.insert(campaign).values(
+            name="E", year=2025, status="published", threshold=800.0, missing_channel="exclude",
+            evidence_to_directors=False, created_at=sa.func.current_timestamp()))
+        db.session.commit()
+        db.session.remove()
+
+        upgrade(revision="0016")
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT plans_in_public FROM campaign")).scalar_one() == 0  # False, or SQLite's 0
+            conn.execute(sa.text("UPDATE campaign SET plans_in_public = :on"), {"on": True})
+        downgrade(revision="0014")
+        with db.engine.connect() as conn:
+            assert "plans_in_public" not in {c["name"] for c in sa.inspect(conn).get_columns("campaign")}
+            assert conn.execute(sa.text("SELECT name FROM campaign")).scalar_one() == "E"  # the edition stays
+        upgrade()
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE alembic_version"))

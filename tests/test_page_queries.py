@@ -1,7 +1,8 @@
 """SQL statements per page stay flat as an edition grows: no page asks the database once per row.
 
 The same national edition (bench/national.py) is built at 50 and at 500 institutions; every
-organiser page of an edition and the director's scorecard is opened on both, counting the
+organiser page of an edition, the director's scorecard and the public registry and method page
+(with improvement plans marked) are opened on both, counting the
 statements sent to the database (a `before_cursor_execute` listener on the engine). A page whose
 count grows with the rows (an N+1: a lazy load per row in the template) fails here.
 """
@@ -36,6 +37,9 @@ PAGES = {
     "institutions": "/organiser/institutions",
 }
 DIRECTOR_PAGES = {"director's scorecard": "/director/campaigns/{c}/institutions/{i}"}
+PUBLIC_PAGES = {"public registry": "/registry", "public registry, one edition": "/registry?edition={c}",
+                "public method page": "/editions/{c}/method"}
+"""No login; the edition shows improvement plans in public, so the registry asks whether each holder has one."""
 
 
 def _counts(tmp_path, institutions: int) -> dict[str, int]:
@@ -46,9 +50,10 @@ def _counts(tmp_path, institutions: int) -> dict[str, int]:
             db.session.remove()
         fill = {"c": edition.campaign_id, "r": edition.revision, "i": edition.institution_id}
         counts: dict[str, int] = {}
-        for login, pages in ((edition.organiser, PAGES), (edition.director, DIRECTOR_PAGES)):
+        for login, pages in ((edition.organiser, PAGES), (edition.director, DIRECTOR_PAGES), (None, PUBLIC_PAGES)):
             client = app.test_client()
-            assert Auth(client).login(login, national.PASSWORD).status_code == 302
+            if login is not None:
+                assert Auth(client).login(login, national.PASSWORD).status_code == 302
             for name, url in pages.items():
                 counts[name] = _statements(app, client, url.format(**fill))
         return counts
@@ -82,7 +87,7 @@ def counts(tmp_path_factory) -> dict[int, dict[str, int]]:
     return {size: _counts(tmp, size) for size in SIZES}
 
 
-@pytest.mark.parametrize("page", [*PAGES, *DIRECTOR_PAGES])
+@pytest.mark.parametrize("page", [*PAGES, *DIRECTOR_PAGES, *PUBLIC_PAGES])
 def test_statements_per_page_do_not_grow_with_the_edition(counts, page):
     small, large = counts[SIZES[0]][page], counts[SIZES[1]][page]
     assert large <= small + SLACK, f"{page}: {small} statements at {SIZES[0]} institutions, {large} at {SIZES[1]}"

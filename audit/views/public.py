@@ -121,6 +121,9 @@ class EditionMethod:
     """Newest first; an edition on this page always has at least one."""
     institutions: int
     licensed: int
+    planned: int | None
+    """Licensed institutions whose director submitted an improvement plan from the edition; None when the
+    organiser keeps plans out of public for this edition."""
 
 
 def _published_or_404(campaign_id: int) -> Campaign:
@@ -140,10 +143,16 @@ def edition_method(campaign: Campaign) -> EditionMethod:
     channels = [ChannelMethod(ch.channel, ch.weight / total, ch.min_contacts, services.rubric_by_hash(ch.rubric_hash),
                               Spread(*contacts[ch.channel]) if contacts.get(ch.channel) else None)
                 for ch in campaign.channels]
-    institutions, licensed = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((RevisionStanding.licensed, 1), else_=0)), 0))
+    def licensed_and(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(RevisionStanding.licensed, condition), 1), else_=0)), 0)
+
+    planned = (licensed_and(certificates.submitted_plan(campaign.id, RevisionStanding.institution_id))
+               if campaign.plans_in_public else sa.null())
+    institutions, licensed, with_plan = db.session.execute(
+        sa.select(sa.func.count(), licensed_and(sa.true()), planned)
         .where(RevisionStanding.revision_id == latest.id)).one()
-    return EditionMethod(campaign, channels, revisions, institutions, licensed)
+    return EditionMethod(campaign, channels, revisions, institutions, licensed,
+                         None if with_plan is None else int(with_plan))
 
 
 @bp.get("/editions/<int:campaign_id>/method")

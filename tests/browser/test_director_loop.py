@@ -1,5 +1,7 @@
-"""The director's loop in the browser: contest one criterion with a document, the organiser upholds it and
-corrects the answer, publishes, and the director sees the decision and the changed points."""
+"""The director's loop in the browser, each walk at phone (390x844) and desktop (1366x900) size, the
+organiser's side at the same size: contest one criterion with a document, the organiser upholds it and
+corrects the answer, publishes, and the director sees the decision and the changed points; file a plan
+in 2025 (the public registry marks plans, never their words) and see its follow-up once 2026 is published."""
 
 from __future__ import annotations
 
@@ -92,6 +94,7 @@ def test_a_director_contests_a_criterion_the_organiser_upholds_it_and_the_next_r
         confirm.check()
     organiser.get_by_role("button", name=f"Opublikuj wersję {number}").click()
     organiser.wait_for_url(f"{live.url}/organiser/campaigns/{PAST}/revisions/{number}")
+    assert no_horizontal_page_scroll(organiser)
     organiser.context.close()
 
     page.goto(f"{live.url}/director/contacts/{contact_id}")
@@ -126,8 +129,15 @@ def test_a_director_files_a_plan_in_2025_and_sees_its_follow_up_once_2026_is_pub
     assert page.locator(".print-only").is_visible() and not page.get_by_role("button", name="Złóż plan").is_visible()
     page.emulate_media(media="screen")
 
-    organiser = browser.new_context(**DESKTOP).new_page()
-    organiser.device = "desktop"
+    page.goto(f"{live.url}/registry?edition={PAST}")  # the demo's 2025 edition shows plans in public
+    assert page.locator(".plan-mark").first.is_visible() and "ma plan naprawczy" in page.locator("main").inner_text()
+    assert "Szkolenie zespołu i karta" not in page.content() and "Kierownik działu obsługi" not in page.content()
+    shot(page, "registry-plan")
+    assert no_horizontal_page_scroll(page)
+    assert serious_violations(page) == []
+
+    organiser = browser.new_context(**(PHONE if page.device == "phone" else DESKTOP)).new_page()
+    organiser.device = page.device  # the whole walk at the director's size, the organiser's side too
     login(organiser, live.url, "organiser")
     organiser.goto(f"{live.url}/organiser/campaigns/1")
     organiser.get_by_role("link", name="Zamknij badanie terenowe i przejdź do weryfikacji…").click()
@@ -141,6 +151,7 @@ def test_a_director_files_a_plan_in_2025_and_sees_its_follow_up_once_2026_is_pub
     organiser.wait_for_url(f"{live.url}/organiser/campaigns/1/revisions/1")
     organiser.goto(f"{live.url}/organiser/campaigns/1/plans")
     assert "Co się poprawiło od poprzedniej edycji" in organiser.locator("main").inner_text()
+    assert no_horizontal_page_scroll(organiser)
     assert serious_violations(organiser) == []
     organiser.context.close()
 

@@ -153,7 +153,8 @@ def director_access(campaign_id: int) -> Response:
     form = DirectorAccessForm()
     if form.validate_on_submit():  # a refusal is flashed by views/errors.py
         editions.set_director_access(campaign, form.appeal_until.data, bool(form.evidence_to_directors.data),
-                                     current_user, comments=bool(form.comments_to_directors.data))
+                                     current_user, comments=bool(form.comments_to_directors.data),
+                                     plans_in_public=bool(form.plans_in_public.data))
         db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("organiser.edition", campaign_id=campaign_id))
