@@ -58,12 +58,23 @@ PENDING = ("queued", "running")
 MAX_WAIT = timedelta(hours=1)
 
 KIND_LABELS = {"edition_workbook": N_("Edition workbook (Excel)"), "answers": N_("Raw answers (Excel)"),
-               "fairness": N_("Fairness analysis")}
+               "fairness": N_("Fairness analysis"), "publish": N_("Publishing a revision"),
+               "institution_import": N_("Importing institutions (Excel)")}
 STATE_LABELS = {"queued": N_("Waiting"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 
 
 class JobError(RuleError):
     """A job action the rules refuse."""
+
+
+class Refused(JobError):
+    """Raised by a runner when the rules refuse the work as asked (the edition changed since it was
+    confirmed): the job fails at once, without the retries a crash gets, and says why in the organiser's
+    language (`error_text`)."""
+
+    def __init__(self, error: RuleError):
+        self.cause = error
+        super().__init__(error.message, **error.params)
 
 
 class Superseded(Exception):
@@ -105,6 +116,8 @@ def retry(job: JobRecord) -> None:
     """An organiser's new start of a failed job (flush only)."""
     if job.state != "failed":
         raise JobError(N_("Only a failed job can be started again."))
+    if job.params.get("refusal"):
+        raise JobError(N_("This job was refused, not interrupted: running it again would be refused again."))
     job.state, job.attempts, job.next_attempt_at, job.error, job.done = "queued", 0, utcnow(), None, 0
     job.message = N_("Waiting for a worker")
     db.session.flush()
@@ -123,6 +136,23 @@ def latest(kind: str, campaign_id: int, state: str | None = None) -> JobRecord |
     if state is not None:
         query = query.where(JobRecord.state == state)
     return db.session.scalar(query.order_by(JobRecord.created_at.desc(), JobRecord.id.desc()).limit(1))
+
+
+def error_text(job: JobRecord) -> str:
+    """Why the job failed, in the current language when the rules refused it (else the error as recorded)."""
+    from .errors import describe
+
+    refusal = job.params.get("refusal") if job.params else None
+    if refusal and job.state == "failed":
+        return describe(RuleError(str(refusal["message"]), **dict(refusal.get("params") or {})))
+    return job.error or ""
+
+
+def pending(kind: str, campaign_id: int) -> JobRecord | None:
+    """The newest job of this kind for the edition that is still queued or running."""
+    return db.session.scalar(sa.select(JobRecord).where(
+        JobRecord.kind == kind, JobRecord.campaign_id == campaign_id, JobRecord.state.in_(PENDING))
+        .order_by(JobRecord.id.desc()).limit(1))
 
 
 def percent(job: JobRecord) -> int:
@@ -196,12 +226,15 @@ class Progress:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a runner made: a file in JOBS_DIR (already renamed into place) and how long it is kept."""
+    """What a runner made: a file in JOBS_DIR (already renamed into place) and how long it is kept, or (path
+    None) rows written in the session, committed by run_one together with the job's "done"."""
 
-    path: str
+    path: str | None
     keep: timedelta | None
     download_name: str | None = None
     """The name the organiser's browser saves the file under (the direct download's name)."""
+    params: dict[str, Any] | None = None
+    """What the job's page should say of its result (a revision's number, how many rows were added)."""
 
 
 Runner = Callable[[JobRecord, Progress, Path], Outcome]
@@ -266,6 +299,11 @@ def run_one(job_id: int, claim: str) -> str:
         db.session.rollback()
         part.unlink(missing_ok=True)
         return "superseded"
+    except Refused as refusal:  # the rules refuse the work as asked: trying again would not change that
+        db.session.rollback()
+        part.unlink(missing_ok=True)
+        return _failed(job_id, claim, str(refusal), refusal={"message": refusal.message,
+                                                             "params": dict(refusal.params)})
     except Exception as error:  # any failure of the work: recorded, retried, then shown
         db.session.rollback()
         part.unlink(missing_ok=True)
@@ -275,16 +313,20 @@ def run_one(job_id: int, claim: str) -> str:
         stop.set()
         beating.join()
     now = utcnow()
-    params = {**job.params, **({"download_name": outcome.download_name} if outcome.download_name else {})}
+    params = {**job.params, **({"download_name": outcome.download_name} if outcome.download_name else {}),
+              **(outcome.params or {})}
+    params.pop("refusal", None)
     taken = db.session.execute(sa.update(JobRecord).where(mine).values(params=params,
         state="done", claim=None, result_path=outcome.path, finished_at=now, error=None,
         done=sa.case((JobRecord.total > 0, JobRecord.total), else_=1), total=sa.case((JobRecord.total > 0,
                                                                                       JobRecord.total), else_=1),
         message=N_("Done"), expires_at=now + outcome.keep if outcome.keep is not None else None))
-    db.session.commit()
     if getattr(taken, "rowcount", 0) != 1:  # another worker holds it now: its result will be the one
-        (base / outcome.path).unlink(missing_ok=True)
+        db.session.rollback()  # and what this one wrote in the session (a revision, imported rows) goes too
+        if outcome.path is not None:
+            (base / outcome.path).unlink(missing_ok=True)
         return "superseded"
+    db.session.commit()  # the work's own rows, if any, and "done" in one transaction
     return "done"
 
 
@@ -306,7 +348,7 @@ def _beat(app: Any, job_id: int, claim: str, stop: threading.Event, every: float
             db.session.remove()
 
 
-def _failed(job_id: int, claim: str, error: str) -> str:
+def _failed(job_id: int, claim: str, error: str, refusal: dict[str, Any] | None = None) -> str:
     from . import mail  # mail imports the models only; kept local so a runner's import cannot cycle
 
     job = db.session.get(JobRecord, job_id)
@@ -314,8 +356,10 @@ def _failed(job_id: int, claim: str, error: str) -> str:
     if job.claim != claim:
         db.session.rollback()
         return "superseded"
-    final = job.attempts >= int(current_app.config["JOBS_MAX_ATTEMPTS"])
+    final = refusal is not None or job.attempts >= int(current_app.config["JOBS_MAX_ATTEMPTS"])
     job.claim, job.error = None, error[:4000]
+    params = {k: v for k, v in job.params.items() if k != "refusal"}
+    job.params = {**params, "refusal": refusal} if refusal is not None else params
     if final:
         job.state, job.finished_at, job.message = "failed", utcnow(), N_("Failed")
         mail.job_failed(job)
@@ -460,4 +504,29 @@ def _fairness(job: JobRecord, progress: Progress, part: Path) -> Outcome:
     return Outcome(_place(part, job, ".pickle"), None)
 
 
-RUNNERS: dict[str, Runner] = {"edition_workbook": _edition_workbook, "answers": _answers, "fairness": _fairness}
+def _publish(job: JobRecord, progress: Progress, part: Path) -> Outcome:
+    """Publish the revision the organiser confirmed, in the state they confirmed (params: number, note,
+    outstanding, state): the revision, its licences, its journal entries and the directors' mail are
+    written in one transaction with the job's "done" (run_one commits them), so a worker killed midway
+    leaves nothing and the next attempt publishes once. No progress report is committed once writing
+    has begun (it would commit half a revision); the heartbeat thread keeps the job alive meanwhile."""
+    from . import publication
+
+    campaign = db.session.get(Campaign, job.campaign_id)
+    actor = db.session.get(User, job.requested_by) if job.requested_by is not None else None
+    if campaign is None or actor is None or not actor.active or actor.role != "organiser":
+        raise Refused(JobError(N_("The organiser who confirmed this publication can no longer publish; "
+                                  "confirm it again.")))
+    number = int(job.params["number"])
+    progress(0, 1, N_("Computing and freezing the results"), force=True)  # the last commit before writing
+    try:
+        revision = publication.publish(campaign, actor, str(job.params.get("note") or ""), number,
+                                       outstanding=dict(job.params.get("outstanding") or {}),
+                                       state=str(job.params["state"]))
+    except RuleError as refusal:  # the results changed, published meanwhile, the stage moved on: said, not retried
+        raise Refused(refusal) from None
+    return Outcome(None, None, params={"revision": revision.number})
+
+
+RUNNERS: dict[str, Runner] = {"edition_workbook": _edition_workbook, "answers": _answers, "fairness": _fairness,
+                              "publish": _publish}
