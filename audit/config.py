@@ -46,6 +46,8 @@ PUBLISH_INLINE_INSTITUTIONS  an edition ranking at most this many institutions i
                      organiser's request; a larger one by a job (after the same confirmation); default 1000
 IMPORT_INLINE_ROWS   an institution import of at most this many new rows is added in the request; a
                      larger one by a job; default 1000
+IMPORT_CHUNK_ROWS    such a job adds and commits this many rows at a time (a short write each, with its
+                     progress); default 500
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ def mail_settings(production: bool) -> dict[str, Any]:
         "FAIRNESS_INLINE_CONTACTS": _whole_number("FAIRNESS_INLINE_CONTACTS", 3000),
         "PUBLISH_INLINE_INSTITUTIONS": _whole_number("PUBLISH_INLINE_INSTITUTIONS", 1000),
         "IMPORT_INLINE_ROWS": _whole_number("IMPORT_INLINE_ROWS", 1000),
+        "IMPORT_CHUNK_ROWS": max(1, _whole_number("IMPORT_CHUNK_ROWS", 500)),
     }
 
 

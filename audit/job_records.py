@@ -84,7 +84,7 @@ class Superseded(Exception):
 # --- asking for a job --------------------------------------------------------------------------
 
 
-def request(kind: str, campaign: Campaign, user: User | None, params: dict[str, Any] | None = None,
+def request(kind: str, campaign: Campaign | None, user: User | None, params: dict[str, Any] | None = None,
             key: str | None = None) -> JobRecord:
     """Add a job (flush only) and wake a worker once the request commits; the pending one if it exists.
 
@@ -100,10 +100,12 @@ def request(kind: str, campaign: Campaign, user: User | None, params: dict[str, 
             return found
     else:
         for job in db.session.scalars(sa.select(JobRecord).where(
-                JobRecord.kind == kind, JobRecord.campaign_id == campaign.id, JobRecord.state.in_(PENDING))):
+                JobRecord.kind == kind, JobRecord.campaign_id == (campaign.id if campaign else None),
+                JobRecord.state.in_(PENDING))):
             if job.params == params:
                 return job
-    job = JobRecord(key=key or f"{kind}:{campaign.id}:{uuid.uuid4().hex}", kind=kind, campaign_id=campaign.id,
+    campaign_id = campaign.id if campaign is not None else None
+    job = JobRecord(key=key or f"{kind}:{campaign_id}:{uuid.uuid4().hex}", kind=kind, campaign_id=campaign_id,
                     requested_by=user.id if user is not None else None, params=params, state="queued",
                     message=N_("Waiting for a worker"))
     db.session.add(job)
@@ -235,6 +237,8 @@ class Outcome:
     """The name the organiser's browser saves the file under (the direct download's name)."""
     params: dict[str, Any] | None = None
     """What the job's page should say of its result (a revision's number, how many rows were added)."""
+    cleanup: Callable[[], None] | None = None
+    """Run once the job's "done" is committed (what the work needed until then, such as an import's rows)."""
 
 
 Runner = Callable[[JobRecord, Progress, Path], Outcome]
@@ -327,6 +331,8 @@ def run_one(job_id: int, claim: str) -> str:
             (base / outcome.path).unlink(missing_ok=True)
         return "superseded"
     db.session.commit()  # the work's own rows, if any, and "done" in one transaction
+    if outcome.cleanup is not None:
+        outcome.cleanup()
     return "done"
 
 
@@ -528,5 +534,37 @@ def _publish(job: JobRecord, progress: Progress, part: Path) -> Outcome:
     return Outcome(None, None, params={"revision": revision.number})
 
 
+def _institution_import(job: JobRecord, progress: Progress, part: Path) -> Outcome:
+    """Add a confirmed import's rows (params: token, rows, present), checked again, a chunk at a time: each chunk
+    commits with the count added so far in the job's own row (under its claim), so a killed attempt's chunks
+    stay added, are skipped by the next attempt, and are counted once. The rows' file is removed once done."""
+    from . import institution_import as importer
+    from . import institutions
+
+    token, owner = str(job.params["token"]), job.requested_by
+    pending = importer.load_pending(institutions.imports_dir(), token, owner, queued=True) if owner else None
+    if pending is None:
+        raise Refused(JobError(N_("The checked rows of this import are no longer kept: upload the file again.")))
+    base = {k: v for k, v in job.params.items() if k not in ("added", "refusal")}
+    added_before = int(job.params.get("added") or 0)
+
+    def commit_chunk(added: int, total: int) -> None:
+        taken = db.session.execute(sa.update(JobRecord).where(JobRecord.id == job.id, JobRecord.claim == progress.claim)
+                                   .values(done=added, total=total, heartbeat_at=utcnow(),
+                                           message=N_("Adding the institutions"), params={**base, "added": added}))
+        if getattr(taken, "rowcount", 0) != 1:
+            db.session.rollback()
+            raise Superseded(job.id)
+        db.session.commit()
+
+    try:
+        result = institutions.add_in_chunks(pending.rows, len(pending.present), added_before, commit_chunk)
+    except institutions.ImportChanged:
+        raise Refused(JobError(N_("Some rows no longer pass the check (the list or the rules changed since the "
+                                  "preview); nothing more was added. Upload the file again to see why."))) from None
+    return Outcome(None, None, params={"added": result.added, "skipped": result.skipped},
+                   cleanup=lambda: importer.discard_pending(institutions.imports_dir(), token))
+
+
 RUNNERS: dict[str, Runner] = {"edition_workbook": _edition_workbook, "answers": _answers, "fairness": _fairness,
-                              "publish": _publish}
+                              "publish": _publish, "institution_import": _institution_import}
