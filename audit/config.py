@@ -43,6 +43,12 @@ JOBS_RETRY_SECONDS   the first wait before a failed job is tried again (doubling
 JOBS_MAX_ATTEMPTS    attempts before a job is marked failed and organisers are mailed; default 3
 FAIRNESS_INLINE_CONTACTS  an edition with at most this many accepted contacts gets its fairness
                      analysis computed in the request; a larger one by a job; default 3000
+PUBLISH_INLINE_INSTITUTIONS  an edition ranking at most this many institutions is published in the
+                     organiser's request; a larger one by a job (after the same confirmation); default 1000
+IMPORT_INLINE_ROWS   an institution import of at most this many new rows is added in the request; a
+                     larger one by a job; default 1000
+IMPORT_CHUNK_ROWS    such a job adds and commits this many rows at a time (a short write each, with its
+                     progress); default 500
 """
 
 from __future__ import annotations
@@ -142,6 +148,9 @@ def mail_settings(production: bool) -> dict[str, Any]:
         "JOBS_RETRY_SECONDS": _whole_number("JOBS_RETRY_SECONDS", 30),
         "JOBS_MAX_ATTEMPTS": max(1, _whole_number("JOBS_MAX_ATTEMPTS", 3)),
         "FAIRNESS_INLINE_CONTACTS": _whole_number("FAIRNESS_INLINE_CONTACTS", 3000),
+        "PUBLISH_INLINE_INSTITUTIONS": _whole_number("PUBLISH_INLINE_INSTITUTIONS", 1000),
+        "IMPORT_INLINE_ROWS": _whole_number("IMPORT_INLINE_ROWS", 1000),
+        "IMPORT_CHUNK_ROWS": max(1, _whole_number("IMPORT_CHUNK_ROWS", 500)),
     }
 
 

@@ -4,7 +4,6 @@ pure functions plain rows from one SQL statement; fairness_report() assembles an
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +16,6 @@ from .errors import N_
 from .extensions import db
 from .models import (
     Answer,
-    Assignment,
-    AuditEvent,
     CalibrationGroup,
     Campaign,
     Contact,
@@ -171,23 +168,9 @@ Progress = Callable[..., None]
 
 
 def edition_state(campaign: Campaign) -> str:
-    """A short fingerprint of everything the analysis reads: the edition's rules and channels, its
-    contacts (how many in each state, their versions and review times), its planned institutions, its
-    calibration groups and its newest journal entry. It changes when a result could change."""
-    contacts = db.session.execute(
-        sa.select(Contact.status, sa.func.count(), sa.func.sum(Contact.version), sa.func.max(Contact.updated_at),
-                  sa.func.max(Contact.reviewed_at), sa.func.max(Contact.id))
-        .where(Contact.campaign_id == campaign.id).group_by(Contact.status).order_by(Contact.status)).all()
-    others = db.session.execute(sa.select(
-        sa.select(sa.func.count()).where(CalibrationGroup.campaign_id == campaign.id).scalar_subquery(),
-        sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.campaign_id == campaign.id).scalar_subquery())).one()
-    assignments = db.session.execute(sa.select(sa.func.count(), sa.func.max(Assignment.id))
-                                     .where(Assignment.campaign_id == campaign.id)).one()
-    rules = (campaign.threshold, campaign.missing_channel,
-             [(ch.channel, ch.weight, ch.min_contacts, ch.rubric_hash) for ch in campaign.channels])
-    text = repr((rules, [tuple(map(str, row)) for row in contacts], tuple(map(str, others)),
-                 tuple(map(str, assignments))))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    """The edition's state the analysis is computed from: its results' fingerprint (audit.result_cache owns it:
+    it changes whenever a result could, and only then)."""
+    return result_cache.fingerprint(campaign.id)
 
 
 def fairness_figures(campaign: Campaign, progress: Progress | None = None) -> FairnessFigures:

@@ -154,6 +154,8 @@ class PublishForm(FlaskForm):
     number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     """The revision the page offers to publish: a repeat of the request is recognised by it."""
     seen = HiddenField()
+    state = HiddenField()
+    """The edition's results as the page showed them (result_cache.fingerprint): what is published."""
     confirm = BooleanField(_l("I have read what is still open and go ahead anyway."))
 
 

@@ -7,7 +7,8 @@ database (the same name and town, ignoring case and spaces) are listed to be ski
 doubled; the same institution twice inside the file is an error.
 
 Between the preview and the organiser's confirmation the checked rows wait on the server
-(save_pending/load_pending), so the confirmation never trusts what the browser sends back.
+(save_pending/load_pending), so the confirmation never trusts what the browser sends back; a large
+import's rows then wait for the job that adds them (queue_pending), until it is done.
 """
 
 from __future__ import annotations
@@ -382,9 +383,14 @@ def save_pending(directory: Path, owner_id: int, filename: str, check: ImportChe
     return token
 
 
-def load_pending(directory: Path, token: str, owner_id: int) -> PendingImport | None:
-    """The rows saved under token for this organiser, or None if unknown, someone else's or too old."""
+def load_pending(directory: Path, token: str, owner_id: int, queued: bool = False) -> PendingImport | None:
+    """The rows saved under token for this organiser, or None if unknown, someone else's or too old.
+
+    `queued`: the rows a job adds (confirmed, then handed over with queue_pending); they never grow too old,
+    and are read from the preview's file too, in case the hand-over was interrupted."""
     path = _pending_path(directory, token)
+    if path is not None and queued and _queued_path(path).is_file():
+        path = _queued_path(path)
     if path is None or not path.is_file():
         return None
     try:
@@ -394,15 +400,28 @@ def load_pending(directory: Path, token: str, owner_id: int) -> PendingImport | 
             tuple(_row_of(r) for r in payload["rows"]), tuple(_row_of(r) for r in payload["present"]))
     except (ValueError, KeyError, TypeError):
         return None
-    if pending.owner_id != owner_id or _now() - pending.created_at > PENDING_LIFETIME:
+    if pending.owner_id != owner_id or (not queued and _now() - pending.created_at > PENDING_LIFETIME):
         return None
     return pending
+
+
+def _queued_path(path: Path) -> Path:
+    return path.with_suffix(".queued")
+
+
+def queue_pending(directory: Path, token: str) -> None:
+    """Hand a confirmed preview's rows over to the job that adds them: kept (past the preview's lifetime, out
+    of the sweep of old previews) until the job is done."""
+    path = _pending_path(directory, token)
+    if path is not None and path.is_file():
+        path.replace(_queued_path(path))
 
 
 def discard_pending(directory: Path, token: str) -> None:
     path = _pending_path(directory, token)
     if path is not None:
         path.unlink(missing_ok=True)
+        _queued_path(path).unlink(missing_ok=True)
 
 
 def _row_of(data: Mapping[str, Any]) -> InstitutionRow:

@@ -58,12 +58,23 @@ PENDING = ("queued", "running")
 MAX_WAIT = timedelta(hours=1)
 
 KIND_LABELS = {"edition_workbook": N_("Edition workbook (Excel)"), "answers": N_("Raw answers (Excel)"),
-               "fairness": N_("Fairness analysis")}
+               "fairness": N_("Fairness analysis"), "publish": N_("Publishing a revision"),
+               "institution_import": N_("Importing institutions (Excel)")}
 STATE_LABELS = {"queued": N_("Waiting"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 
 
 class JobError(RuleError):
     """A job action the rules refuse."""
+
+
+class Refused(JobError):
+    """Raised by a runner when the rules refuse the work as asked (the edition changed since it was
+    confirmed): the job fails at once, without the retries a crash gets, and says why in the organiser's
+    language (`error_text`)."""
+
+    def __init__(self, error: RuleError):
+        self.cause = error
+        super().__init__(error.message, **error.params)
 
 
 class Superseded(Exception):
@@ -73,7 +84,7 @@ class Superseded(Exception):
 # --- asking for a job --------------------------------------------------------------------------
 
 
-def request(kind: str, campaign: Campaign, user: User | None, params: dict[str, Any] | None = None,
+def request(kind: str, campaign: Campaign | None, user: User | None, params: dict[str, Any] | None = None,
             key: str | None = None) -> JobRecord:
     """Add a job (flush only) and wake a worker once the request commits; the pending one if it exists.
 
@@ -89,10 +100,12 @@ def request(kind: str, campaign: Campaign, user: User | None, params: dict[str, 
             return found
     else:
         for job in db.session.scalars(sa.select(JobRecord).where(
-                JobRecord.kind == kind, JobRecord.campaign_id == campaign.id, JobRecord.state.in_(PENDING))):
+                JobRecord.kind == kind, JobRecord.campaign_id == (campaign.id if campaign else None),
+                JobRecord.state.in_(PENDING))):
             if job.params == params:
                 return job
-    job = JobRecord(key=key or f"{kind}:{campaign.id}:{uuid.uuid4().hex}", kind=kind, campaign_id=campaign.id,
+    campaign_id = campaign.id if campaign is not None else None
+    job = JobRecord(key=key or f"{kind}:{campaign_id}:{uuid.uuid4().hex}", kind=kind, campaign_id=campaign_id,
                     requested_by=user.id if user is not None else None, params=params, state="queued",
                     message=N_("Waiting for a worker"))
     db.session.add(job)
@@ -105,6 +118,8 @@ def retry(job: JobRecord) -> None:
     """An organiser's new start of a failed job (flush only)."""
     if job.state != "failed":
         raise JobError(N_("Only a failed job can be started again."))
+    if job.params.get("refusal"):
+        raise JobError(N_("This job was refused, not interrupted: running it again would be refused again."))
     job.state, job.attempts, job.next_attempt_at, job.error, job.done = "queued", 0, utcnow(), None, 0
     job.message = N_("Waiting for a worker")
     db.session.flush()
@@ -123,6 +138,23 @@ def latest(kind: str, campaign_id: int, state: str | None = None) -> JobRecord |
     if state is not None:
         query = query.where(JobRecord.state == state)
     return db.session.scalar(query.order_by(JobRecord.created_at.desc(), JobRecord.id.desc()).limit(1))
+
+
+def error_text(job: JobRecord) -> str:
+    """Why the job failed, in the current language when the rules refused it (else the error as recorded)."""
+    from .errors import describe
+
+    refusal = job.params.get("refusal") if job.params else None
+    if refusal and job.state == "failed":
+        return describe(RuleError(str(refusal["message"]), **dict(refusal.get("params") or {})))
+    return job.error or ""
+
+
+def pending(kind: str, campaign_id: int) -> JobRecord | None:
+    """The newest job of this kind for the edition that is still queued or running."""
+    return db.session.scalar(sa.select(JobRecord).where(
+        JobRecord.kind == kind, JobRecord.campaign_id == campaign_id, JobRecord.state.in_(PENDING))
+        .order_by(JobRecord.id.desc()).limit(1))
 
 
 def percent(job: JobRecord) -> int:
@@ -196,12 +228,17 @@ class Progress:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a runner made: a file in JOBS_DIR (already renamed into place) and how long it is kept."""
+    """What a runner made: a file in JOBS_DIR (already renamed into place) and how long it is kept, or (path
+    None) rows written in the session, committed by run_one together with the job's "done"."""
 
-    path: str
+    path: str | None
     keep: timedelta | None
     download_name: str | None = None
     """The name the organiser's browser saves the file under (the direct download's name)."""
+    params: dict[str, Any] | None = None
+    """What the job's page should say of its result (a revision's number, how many rows were added)."""
+    cleanup: Callable[[], None] | None = None
+    """Run once the job's "done" is committed (what the work needed until then, such as an import's rows)."""
 
 
 Runner = Callable[[JobRecord, Progress, Path], Outcome]
@@ -266,6 +303,11 @@ def run_one(job_id: int, claim: str) -> str:
         db.session.rollback()
         part.unlink(missing_ok=True)
         return "superseded"
+    except Refused as refusal:  # the rules refuse the work as asked: trying again would not change that
+        db.session.rollback()
+        part.unlink(missing_ok=True)
+        return _failed(job_id, claim, str(refusal), refusal={"message": refusal.message,
+                                                             "params": dict(refusal.params)})
     except Exception as error:  # any failure of the work: recorded, retried, then shown
         db.session.rollback()
         part.unlink(missing_ok=True)
@@ -275,16 +317,22 @@ def run_one(job_id: int, claim: str) -> str:
         stop.set()
         beating.join()
     now = utcnow()
-    params = {**job.params, **({"download_name": outcome.download_name} if outcome.download_name else {})}
+    params = {**job.params, **({"download_name": outcome.download_name} if outcome.download_name else {}),
+              **(outcome.params or {})}
+    params.pop("refusal", None)
     taken = db.session.execute(sa.update(JobRecord).where(mine).values(params=params,
         state="done", claim=None, result_path=outcome.path, finished_at=now, error=None,
         done=sa.case((JobRecord.total > 0, JobRecord.total), else_=1), total=sa.case((JobRecord.total > 0,
                                                                                       JobRecord.total), else_=1),
         message=N_("Done"), expires_at=now + outcome.keep if outcome.keep is not None else None))
-    db.session.commit()
     if getattr(taken, "rowcount", 0) != 1:  # another worker holds it now: its result will be the one
-        (base / outcome.path).unlink(missing_ok=True)
+        db.session.rollback()  # and what this one wrote in the session (a revision, imported rows) goes too
+        if outcome.path is not None:
+            (base / outcome.path).unlink(missing_ok=True)
         return "superseded"
+    db.session.commit()  # the work's own rows, if any, and "done" in one transaction
+    if outcome.cleanup is not None:
+        outcome.cleanup()
     return "done"
 
 
@@ -306,7 +354,7 @@ def _beat(app: Any, job_id: int, claim: str, stop: threading.Event, every: float
             db.session.remove()
 
 
-def _failed(job_id: int, claim: str, error: str) -> str:
+def _failed(job_id: int, claim: str, error: str, refusal: dict[str, Any] | None = None) -> str:
     from . import mail  # mail imports the models only; kept local so a runner's import cannot cycle
 
     job = db.session.get(JobRecord, job_id)
@@ -314,8 +362,10 @@ def _failed(job_id: int, claim: str, error: str) -> str:
     if job.claim != claim:
         db.session.rollback()
         return "superseded"
-    final = job.attempts >= int(current_app.config["JOBS_MAX_ATTEMPTS"])
+    final = refusal is not None or job.attempts >= int(current_app.config["JOBS_MAX_ATTEMPTS"])
     job.claim, job.error = None, error[:4000]
+    params = {k: v for k, v in job.params.items() if k != "refusal"}
+    job.params = {**params, "refusal": refusal} if refusal is not None else params
     if final:
         job.state, job.finished_at, job.message = "failed", utcnow(), N_("Failed")
         mail.job_failed(job)
@@ -460,4 +510,61 @@ def _fairness(job: JobRecord, progress: Progress, part: Path) -> Outcome:
     return Outcome(_place(part, job, ".pickle"), None)
 
 
-RUNNERS: dict[str, Runner] = {"edition_workbook": _edition_workbook, "answers": _answers, "fairness": _fairness}
+def _publish(job: JobRecord, progress: Progress, part: Path) -> Outcome:
+    """Publish the revision the organiser confirmed, in the state they confirmed (params: number, note,
+    outstanding, state): the revision, its licences, its journal entries and the directors' mail are
+    written in one transaction with the job's "done" (run_one commits them), so a worker killed midway
+    leaves nothing and the next attempt publishes once. No progress report is committed once writing
+    has begun (it would commit half a revision); the heartbeat thread keeps the job alive meanwhile."""
+    from . import publication
+
+    campaign = db.session.get(Campaign, job.campaign_id)
+    actor = db.session.get(User, job.requested_by) if job.requested_by is not None else None
+    if campaign is None or actor is None or not actor.active or actor.role != "organiser":
+        raise Refused(JobError(N_("The organiser who confirmed this publication can no longer publish; "
+                                  "confirm it again.")))
+    number = int(job.params["number"])
+    progress(0, 1, N_("Computing and freezing the results"), force=True)  # the last commit before writing
+    try:
+        revision = publication.publish(campaign, actor, str(job.params.get("note") or ""), number,
+                                       outstanding=dict(job.params.get("outstanding") or {}),
+                                       state=str(job.params["state"]))
+    except RuleError as refusal:  # the results changed, published meanwhile, the stage moved on: said, not retried
+        raise Refused(refusal) from None
+    return Outcome(None, None, params={"revision": revision.number})
+
+
+def _institution_import(job: JobRecord, progress: Progress, part: Path) -> Outcome:
+    """Add a confirmed import's rows (params: token, rows, present), checked again, a chunk at a time: each chunk
+    commits with the count added so far in the job's own row (under its claim), so a killed attempt's chunks
+    stay added, are skipped by the next attempt, and are counted once. The rows' file is removed once done."""
+    from . import institution_import as importer
+    from . import institutions
+
+    token, owner = str(job.params["token"]), job.requested_by
+    pending = importer.load_pending(institutions.imports_dir(), token, owner, queued=True) if owner else None
+    if pending is None:
+        raise Refused(JobError(N_("The checked rows of this import are no longer kept: upload the file again.")))
+    base = {k: v for k, v in job.params.items() if k not in ("added", "refusal")}
+    added_before = int(job.params.get("added") or 0)
+
+    def commit_chunk(added: int, total: int) -> None:
+        taken = db.session.execute(sa.update(JobRecord).where(JobRecord.id == job.id, JobRecord.claim == progress.claim)
+                                   .values(done=added, total=total, heartbeat_at=utcnow(),
+                                           message=N_("Adding the institutions"), params={**base, "added": added}))
+        if getattr(taken, "rowcount", 0) != 1:
+            db.session.rollback()
+            raise Superseded(job.id)
+        db.session.commit()
+
+    try:
+        result = institutions.add_in_chunks(pending.rows, len(pending.present), added_before, commit_chunk)
+    except institutions.ImportChanged:
+        raise Refused(JobError(N_("Some rows no longer pass the check (the list or the rules changed since the "
+                                  "preview); nothing more was added. Upload the file again to see why."))) from None
+    return Outcome(None, None, params={"added": result.added, "skipped": result.skipped},
+                   cleanup=lambda: importer.discard_pending(institutions.imports_dir(), token))
+
+
+RUNNERS: dict[str, Runner] = {"edition_workbook": _edition_workbook, "answers": _answers, "fairness": _fairness,
+                              "publish": _publish, "institution_import": _institution_import}

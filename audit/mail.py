@@ -407,7 +407,7 @@ def job_failed(job: JobRecord) -> list[MailMessage]:
     """To every active organiser: a background job failed for good, with its error and a link to the jobs page.
 
     Keyed by the job and its attempts, so a job started again that fails again mails again."""
-    from .job_records import KIND_LABELS
+    from .job_records import KIND_LABELS, error_text
 
     campaign = db.session.get(Campaign, job.campaign_id) if job.campaign_id is not None else None
     link = absolute_url("organiser.job", job_id=job.id)
@@ -419,7 +419,7 @@ def job_failed(job: JobRecord) -> list[MailMessage]:
             return Letter(_("A background job failed"), _("Hello %(name)s,", name=organiser.name), (
                 _("the background job (%(job)s) for %(edition)s failed (attempts made: %(n)s). "
                   "The error:", job=what, edition=campaign.name if campaign else "—", n=job.attempts),),
-                _("Open the background jobs"), link, quote=job.error or "")
+                _("Open the background jobs"), link, quote=error_text(job))
 
         messages.append(_queue(organiser, "job_failed", f"job_failed:{job.id}:{job.attempts}:{job.finished_at}:"
                                                         f"{organiser.id}", compose))

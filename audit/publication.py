@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import journal, lifecycle, mail, scoring, services, standings
+from . import journal, lifecycle, mail, result_cache, scoring, services, standings
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -47,6 +47,14 @@ class AlreadyPublished(PublicationError):
     def __init__(self, number: int):
         self.number = number
         super().__init__(N_("Revision %(n)s is already published; publishing it again changed nothing."), n=number)
+
+
+class ResultsChanged(PublicationError):
+    """The edition's results are no longer those the organiser confirmed: nothing was published."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("The edition's results changed after the publication was confirmed, so nothing was "
+                            "published. Open the publication page, read it again and confirm."))
 
 
 # --- overrides ---------------------------------------------------------------------------
@@ -143,13 +151,17 @@ def next_number(campaign_id: int) -> int:
 
 
 def publish(campaign: Campaign, actor: User, note: str = "", number: int | None = None,
-            outstanding: dict[str, int] | None = None) -> Revision:
+            outstanding: dict[str, int] | None = None, state: str | None = None) -> Revision:
     """Freeze the edition's current standings as its next revision and bring licences in line.
 
     `number`: the revision the organiser's page offered to publish. Once it exists the request is a
     repeat (a double click, a retry, the loser of a race, which fails at commit on the unique
     (campaign, number) and is asked again): AlreadyPublished names it and nothing is published twice.
     `outstanding`: what the readiness check listed as open when the organiser went ahead (logged).
+    `state`: the edition's fingerprint (result_cache.fingerprint) when the organiser confirmed; if the
+    results changed since (in the seconds of a request, or while a job waited for a worker),
+    ResultsChanged refuses, so what is frozen is exactly what was confirmed. The check is made again
+    after the computation, holding the state until the commit (result_cache.hold).
     """
     expected = next_number(campaign.id)
     if number is not None and number < expected:
@@ -157,9 +169,15 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     if number is not None and number > expected:
         raise PublicationError(N_("This page is out of date: reload it and publish again."))
     lifecycle.require(campaign, Action.PUBLISH)
+    if state is not None and result_cache.fingerprint(campaign.id) != state:
+        raise ResultsChanged()
     result = standings.live(campaign, fresh=True)  # what is frozen is computed in this transaction
     if not any(r.points is not None for r in result.institutions):
         raise PublicationError(N_("There is nothing to publish: no institution has an accepted contact."))
+    if state is not None and not result_cache.hold(campaign.id, state):  # changed while it was computed
+        if number is not None and next_number(campaign.id) > number:  # by this very publication, asked twice
+            raise AlreadyPublished(number)
+        raise ResultsChanged()
     revision = Revision(campaign_id=campaign.id, number=expected,
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))

@@ -3,11 +3,13 @@
 A national recompute takes about a second; the ranking, the overview and the exports all need it.
 Each process keeps the last few results, each under the *stamp* of the state it was computed from:
 
-- `results.generation`, a counter (a Setting row) that every flush able to change a live result
-  bumps in its own transaction: a contact entering or leaving "accepted" or changed while
-  accepted, its answers, an edition's rules or channels, an institution, an assignment, an
-  override, a published revision. The bump is an ORM event, so no write path has to remember it; ORM-level bulk
-  UPDATE/DELETE/INSERT statements on those tables bump it too;
+- two counters (Setting rows) that every flush able to change a live result bumps in its own
+  transaction: the edition's own `results.generation.<id>` for a contact entering or leaving
+  "accepted" or changed while accepted, its answers and corrections, the edition's rules or
+  channels, an assignment, an override, a published revision; and the shared `results.generation`
+  for what may touch every edition (an institution; ORM-level bulk UPDATE/DELETE/INSERT statements
+  on those tables, whose rows are not looked at). The bump is an ORM event, so no write path has
+  to remember it; a change in one edition leaves the others' results (and fingerprints) standing;
 - the count, version sum and largest id of the edition's accepted contacts: a second, independent
   witness of the answers that count (every change of a contact or its answers raises its version).
 
@@ -115,14 +117,45 @@ def _memo() -> _Memo:
     return current_app.extensions["result_cache"]  # type: ignore[no-any-return]
 
 
+def edition_key(campaign_id: int) -> str:
+    """The Setting row counting the changes of one edition's results."""
+    return f"{GENERATION_KEY}.{campaign_id}"
+
+
 def stamp(campaign_id: int) -> Stamp:
-    """The state a live result of the edition depends on, read in one query."""
-    generation = sa.select(Setting.value).where(Setting.key == GENERATION_KEY).scalar_subquery()
+    """The state a live result of the edition depends on, read in one query: the one owner of an edition's
+    state (the fairness analysis and a publication confirmed for a later job are both keyed on it)."""
+    shared = sa.select(Setting.value).where(Setting.key == GENERATION_KEY).scalar_subquery()
+    own = sa.select(Setting.value).where(Setting.key == edition_key(campaign_id)).scalar_subquery()
     row = db.session.execute(
-        sa.select(generation, sa.func.count(Contact.id), sa.func.coalesce(sa.func.sum(Contact.version), 0),
+        sa.select(shared, own, sa.func.count(Contact.id), sa.func.coalesce(sa.func.sum(Contact.version), 0),
                   sa.func.coalesce(sa.func.max(Contact.id), 0))
         .where(Contact.campaign_id == campaign_id, Contact.status == "accepted")).one()
     return (campaign_id, *row)
+
+
+def fingerprint(campaign_id: int) -> str:
+    """The edition's stamp as a short text, for a form to carry or a job to keep: equal fingerprints, equal
+    results (the counters only ever rise, so a state never comes back under an old fingerprint)."""
+    return hashlib.sha256(json.dumps(list(stamp(campaign_id)), default=str).encode()).hexdigest()[:24]
+
+
+def hold(campaign_id: int, expected: str) -> bool:
+    """Whether the edition is still in the state `expected` names, and, if so, keep it there until this
+    transaction ends: the edition's counter is bumped first (a row lock on PostgreSQL, the write lock on
+    SQLite), so a change committed by anyone else either came before (and is seen here: False) or waits
+    for this transaction. Used by publish() before it writes what it computed."""
+    bump(db.session.connection(), edition_key(campaign_id))
+    db.session.info[CHANGED] = True
+    now = stamp(campaign_id)
+    return _previous(now) == expected
+
+
+def _previous(now: Stamp) -> str:
+    """The fingerprint the edition had just before this transaction's own bump of its counter."""
+    campaign_id, shared, own, *rest = now
+    before = [campaign_id, shared, None if own in (None, "1") else str(int(own) - 1), *rest]
+    return hashlib.sha256(json.dumps(before, default=str).encode()).hexdigest()[:24]
 
 
 def cached(kind: str, campaign_id: int, compute: Callable[[], T]) -> T:
@@ -200,10 +233,15 @@ def _was_accepted(contact: Contact) -> bool:
     return contact.status == "accepted" or "accepted" in (history.deleted or ())
 
 
-def _changes_results(session: so.Session) -> bool:
-    """Whether the flush touched anything a live result depends on; an auditor's save (a contact and its
-    sixty answers, none accepted) is told apart with one status check per contact."""
+EVERY = -1
+"""In a set of touched editions: a change that may touch every edition (the shared counter)."""
+
+
+def _touched(session: so.Session) -> set[int]:
+    """The editions whose live result the flush may change (EVERY for all of them); an auditor's save (a
+    contact and its sixty answers, none accepted) is told apart with one status check per contact."""
     accepted: dict[int, bool] = {}
+    touched: set[int] = set()
 
     def counts(contact: Contact | None) -> bool:
         if contact is None:
@@ -212,32 +250,45 @@ def _changes_results(session: so.Session) -> bool:
             accepted[id(contact)] = _was_accepted(contact)
         return accepted[id(contact)]
 
+    def edition_of(contact_id: int | None) -> int:
+        contact = session.get(Contact, contact_id) if contact_id is not None else None
+        return contact.campaign_id if contact is not None and contact.campaign_id is not None else EVERY
+
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, _ALWAYS):
-            return True
-        if isinstance(obj, Contact):
+        if isinstance(obj, Institution):
+            touched.add(EVERY)
+        elif isinstance(obj, Campaign):
+            touched.add(obj.id if obj.id is not None else EVERY)
+        elif isinstance(obj, AnswerCorrection):
+            touched.add(edition_of(obj.contact_id))
+        elif isinstance(obj, _ALWAYS):
+            touched.add(obj.campaign_id if obj.campaign_id is not None else EVERY)  # type: ignore[attr-defined]
+        elif isinstance(obj, Contact):
             if counts(obj):
-                return True
+                touched.add(obj.campaign_id if obj.campaign_id is not None else EVERY)
         elif isinstance(obj, Answer):
             contact = obj.__dict__.get("contact") or session.get(Contact, obj.contact_id)
             if counts(contact):
-                return True
-    return False
+                touched.add(contact.campaign_id if contact is not None and contact.campaign_id is not None
+                            else EVERY)
+    return touched
 
 
-def bump(connection: sa.Connection) -> None:
-    """Raise the generation by one, creating it on first use (an atomic upsert on either database)."""
+def bump(connection: sa.Connection, key: str = GENERATION_KEY) -> None:
+    """Raise a counter by one, creating it on first use (an atomic upsert on either database)."""
     insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(Setting.__table__)
     value = Setting.__table__.c.value
-    connection.execute(insert.values(key=GENERATION_KEY, value="1").on_conflict_do_update(
+    connection.execute(insert.values(key=key, value="1").on_conflict_do_update(
         index_elements=["key"],
         set_={"value": sa.cast(sa.cast(value, sa.Integer) + 1, sa.Text)}))
 
 
 @sa.event.listens_for(so.Session, "after_flush")
 def _after_flush(session: so.Session, _context: Any) -> None:
-    if _changes_results(session):
-        bump(session.connection())
+    touched = _touched(session)
+    for campaign_id in sorted(touched):  # one order in every transaction: two bumping flushes never deadlock
+        bump(session.connection(), GENERATION_KEY if campaign_id == EVERY else edition_key(campaign_id))
+    if touched:
         session.info[CHANGED] = True
 
 

@@ -14,8 +14,10 @@ from audit.models import Answer, Campaign, CampaignChannel, Contact, Institution
 from .test_mail import mail_app, wait_for, worker  # noqa: F401 - fixtures
 
 
-def generation() -> str | None:
-    return db.session.scalar(sa.select(Setting.value).filter_by(key=result_cache.GENERATION_KEY))
+def generation(campaign_id: int = 1) -> tuple[str | None, str | None]:
+    """The shared counter and the edition's own."""
+    return tuple(db.session.scalar(sa.select(Setting.value).filter_by(key=key))  # type: ignore[return-value]
+                 for key in (result_cache.GENERATION_KEY, result_cache.edition_key(campaign_id)))
 
 
 def setup(app) -> tuple[Campaign, User]:
@@ -163,3 +165,35 @@ def test_the_worker_rebuilds_a_stale_ranking_and_pages_then_read_it_without_reco
         assert result.of(institution_id).channel(channel).contact_ids.count(contact_id) == 1
         auth.as_role("organiser")
         assert auth.client.get("/organiser/campaigns/1/ranking").status_code == 200
+
+
+def test_a_change_in_one_edition_leaves_the_others_state_standing(demo_app):
+    """The fingerprint is per edition: reviewing 2026 neither makes 2025's fairness analysis stale nor a
+    publication of 2025 confirmed meanwhile; a change of an institution (in every edition) reaches all."""
+    with demo_app.app_context():
+        campaign, organiser = setup(demo_app)
+        other = db.session.scalar(sa.select(Campaign).where(Campaign.id != campaign.id).order_by(Campaign.id))
+        mine, theirs = result_cache.fingerprint(campaign.id), result_cache.fingerprint(other.id)
+        contact = db.session.scalar(sa.select(Contact).filter_by(campaign_id=campaign.id, status="submitted"))
+        review.accept(contact, organiser, contact.version)
+        db.session.commit()
+        assert result_cache.fingerprint(campaign.id) != mine
+        assert result_cache.fingerprint(other.id) == theirs
+        mine = result_cache.fingerprint(campaign.id)
+        db.session.get(Institution, contact.institution_id).name += " (filia)"
+        db.session.commit()
+        assert result_cache.fingerprint(campaign.id) != mine and result_cache.fingerprint(other.id) != theirs
+
+
+def test_hold_keeps_the_state_it_was_given_and_refuses_another(demo_app):
+    with demo_app.app_context():
+        campaign, organiser = setup(demo_app)
+        seen = result_cache.fingerprint(campaign.id)
+        assert result_cache.hold(campaign.id, seen)  # unchanged: held for the rest of the transaction
+        db.session.rollback()
+        assert result_cache.fingerprint(campaign.id) == seen  # a rolled-back hold changed nothing
+        contact = db.session.scalar(sa.select(Contact).filter_by(campaign_id=campaign.id, status="submitted"))
+        review.accept(contact, organiser, contact.version)
+        db.session.commit()
+        assert not result_cache.hold(campaign.id, seen)
+        db.session.rollback()

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ... import editions, journal, journal_text, lifecycle, paging, publication, readiness, rubric_library, services
+from ... import (
+    editions,
+    job_records,
+    journal,
+    journal_text,
+    lifecycle,
+    paging,
+    publication,
+    readiness,
+    result_cache,
+    rubric_library,
+    services,
+)
 from ... import standings as edition_results
 from ...errors import describe
 from ...extensions import db
 from ...fairness_data import live_ranking, standings_with_uncertainty
 from ...forms import DirectorAccessForm, EditionForm, OverrideForm, PublishForm, StepForm
 from ...lifecycle import Action
-from ...models import Campaign, Contact, Institution, LicenceOverride, User
+from ...models import Assignment, Campaign, Contact, Institution, LicenceOverride, User
 from ...rubrics import CHANNELS, Rubric
 from ...security import role_required
 from ...standings import overrides_of
@@ -236,17 +249,39 @@ def publish(campaign_id: int) -> Response | tuple[str, int]:
         elif (refusal := _unconfirmed(check, form.seen.data, bool(form.confirm.data))) is not None:
             flash(*refusal)
             status = 409
+        elif _ranked(campaign_id) > int(current_app.config["PUBLISH_INLINE_INSTITUTIONS"]):
+            return _publish_by_job(campaign, form, check)
         else:
             return _publish(campaign, form, check)
     form.seen.data, form.confirm.data = check.fingerprint(), False
+    form.state.data = result_cache.fingerprint(campaign_id)
     return render_template("organiser/publish.html", campaign=campaign, form=form, check=check,
-                           flips=_flips(campaign), pending=publication.pending_changes(campaign_id)), status
+                           flips=_flips(campaign), pending=publication.pending_changes(campaign_id),
+                           under_way=job_records.pending("publish", campaign_id)), status
+
+
+def _ranked(campaign_id: int) -> int:
+    """Institutions the edition ranks (those with an assignment): what publishing costs grows with."""
+    return int(db.session.scalar(sa.select(sa.func.count(sa.distinct(Assignment.institution_id))).where(
+        Assignment.campaign_id == campaign_id)) or 0)
+
+
+def _publish_by_job(campaign: Campaign, form: PublishForm, check: readiness.Readiness) -> Response:
+    """A large edition is published by a job, of exactly the state the organiser confirmed: asked twice, one
+    job (keyed by revision and state); the job refuses if the results changed before it ran."""
+    state = form.state.data or result_cache.fingerprint(campaign.id)
+    job = job_records.request("publish", campaign, current_user, {
+        "number": form.number.data, "note": form.note.data, "outstanding": check.outstanding(), "state": state,
+        "language": str(get_locale() or "pl")}, key=f"publish:{campaign.id}:{form.number.data}:{state}")
+    db.session.commit()
+    return redirect(url_for("organiser.job", job_id=job.id))
 
 
 def _publish(campaign: Campaign, form: PublishForm, check: readiness.Readiness) -> Response:
     try:
         revision = decide_once(lambda: publication.publish(campaign, current_user, form.note.data, form.number.data,
-                                                           outstanding=check.outstanding()))
+                                                           outstanding=check.outstanding(),
+                                                           state=form.state.data or None))
     except publication.AlreadyPublished as error:  # not a refusal: a repeat, shown what the first one made
         db.session.rollback()
         flash(describe(error), "warning")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -20,11 +18,21 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from ... import institution_import as importer
-from ... import paging
+from ... import job_records, paging
 from ...errors import describe
 from ...extensions import db
 from ...i18n import CATEGORY_LABELS, CHANNEL_LABELS, lang
-from ...models import CATEGORIES, Institution
+from ...institutions import (
+    InstitutionData,
+    add_imported,
+    both_languages,
+    existing_keys,
+    imports_dir,
+    same_institution,
+    save_institution,
+    vocabulary,
+)
+from ...models import CATEGORIES, Institution, JobRecord
 from ...rubrics import CHANNELS
 from ...security import role_required
 from . import bp
@@ -71,81 +79,6 @@ class UploadForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     token = HiddenField(validators=[InputRequired()])
-
-
-# --- the database side ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InstitutionData:
-    name: str
-    category: str
-    city: str
-    region: str
-    channels: tuple[str, ...]
-    details: dict[str, str] | None = None
-    """Contact details by name (importer.DETAILS); None leaves the stored ones as they are."""
-
-
-def existing_keys() -> set[tuple[str, str]]:
-    """Every stored institution as (name, town) in the form duplicates are compared in.
-
-    Compared in Python, not SQL: SQLite's lower() leaves Polish letters (Ł, Ś, Ż...) as they are.
-    """
-    return {(importer.normalise(n), importer.normalise(c))
-            for n, c in db.session.execute(sa.select(Institution.name, Institution.city))}
-
-
-def same_institution(name: str, city: str, except_id: int | None = None) -> Institution | None:
-    """The stored institution with this name and town (ignoring case and spaces), if any."""
-    key = (importer.normalise(name), importer.normalise(city))
-    for institution in db.session.scalars(sa.select(Institution).where(Institution.id != (except_id or 0))):
-        if (importer.normalise(institution.name), importer.normalise(institution.city)) == key:
-            return institution
-    return None
-
-
-def save_institution(institution: Institution | None, data: InstitutionData) -> Institution:
-    """Create or change one institution (flush only); the caller has checked for a duplicate."""
-    if institution is None:
-        institution = Institution()
-        db.session.add(institution)
-    institution.name, institution.category = importer.clean(data.name), data.category
-    institution.city, institution.region = importer.clean(data.city), importer.clean(data.region)
-    institution.channels = [c for c in CHANNELS if c in data.channels]
-    for name, value in (data.details or {}).items():
-        setattr(institution, name, importer.clean(value or "") if name != "opening_hours" else (value or "").strip())
-    db.session.flush()
-    return institution
-
-
-def add_imported(rows: tuple[importer.InstitutionRow, ...]) -> int:
-    """Write checked rows (flush only: the caller commits them all at once, or none)."""
-    db.session.add_all(Institution(name=r.name, category=r.category, city=r.city, region=r.region,
-                                   channels=list(r.channels), **{d: getattr(r, d) for d in importer.DETAILS})
-                       for r in rows)
-    db.session.flush()
-    return len(rows)
-
-
-def vocabulary() -> importer.Vocabulary:
-    """Category and channel codes with their Polish and English labels, as the import accepts them."""
-    return importer.Vocabulary.of(
-        {code: _both_languages(label) for code, label in CATEGORY_LABELS.items()},
-        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()})
-
-
-def _both_languages(label: object) -> tuple[str, str]:
-    """A lazy label in Polish and in English."""
-    with force_locale("pl"):
-        polish = str(label)
-    with force_locale("en"):
-        english = str(label)
-    return polish, english
-
-
-def _imports_dir() -> Path:
-    return Path(current_app.instance_path) / "imports"
 
 
 # --- list, add, edit -----------------------------------------------------------------------
@@ -207,8 +140,8 @@ def institution_form(institution_id: int | None = None) -> Response | str:
 @role_required("organiser")
 def institutions_template() -> Response:
     data = importer.template_workbook(
-        {code: _both_languages(label) for code, label in CATEGORY_LABELS.items()},
-        {code: _both_languages(label) for code, label in CHANNEL_LABELS.items()}, polish=lang() == "pl")
+        {code: both_languages(label) for code, label in CATEGORY_LABELS.items()},
+        {code: both_languages(label) for code, label in CHANNEL_LABELS.items()}, polish=lang() == "pl")
     return send_file(BytesIO(data), as_attachment=True, download_name=_("institutions-template.xlsx"),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -224,7 +157,7 @@ def institutions_import() -> str:
         data = upload.stream.read(importer.MAX_FILE_BYTES + 1)
         check = importer.check_workbook(data, vocabulary(), existing_keys())
         if check.ok:
-            token = importer.save_pending(_imports_dir(), current_user.id, filename, check)
+            token = importer.save_pending(imports_dir(), current_user.id, filename, check)
     return _import_page(form, check, token, filename)
 
 
@@ -232,11 +165,16 @@ def institutions_import() -> str:
 @role_required("organiser")
 def institutions_import_confirm() -> Response | str:
     form = ConfirmImportForm()
-    pending = importer.load_pending(_imports_dir(), form.token.data or "", current_user.id) \
-        if form.validate_on_submit() else None
+    token = form.token.data or "" if form.validate_on_submit() else ""
+    queued = db.session.scalar(sa.select(JobRecord).where(JobRecord.key == import_key(token))) if token else None
+    if queued is not None:  # confirmed twice (a second click, a reload): the one job adding these rows
+        return redirect(url_for("organiser.job", job_id=queued.id))
+    pending = importer.load_pending(imports_dir(), token, current_user.id) if token else None
     if pending is None:
         flash(_("This preview has expired or was already imported. Upload the file again."), "error")
         return redirect(url_for("organiser.institutions_import"))
+    if len(pending.rows) > int(current_app.config["IMPORT_INLINE_ROWS"]):
+        return _import_by_job(token, pending)
     check = importer.recheck(pending.rows, vocabulary(), existing_keys())
     if not check.ok:
         return _import_page(UploadForm(), check, None, pending.filename)
@@ -248,7 +186,7 @@ def institutions_import_confirm() -> Response | str:
         flash(_("Nothing was imported: some of these institutions were added meanwhile. Upload the file again "
                 "to see which."), "error")
         return redirect(url_for("organiser.institutions_import"))
-    importer.discard_pending(_imports_dir(), form.token.data)
+    importer.discard_pending(imports_dir(), form.token.data)
     skipped = len(pending.present) + len(check.present)
     message = ngettext("Imported %(num)s institution.", "Imported %(num)s institutions.", added)
     if skipped:
@@ -256,6 +194,20 @@ def institutions_import_confirm() -> Response | str:
                                   "%(num)s already on the list were skipped.", skipped)
     flash(message, "success")
     return redirect(url_for("organiser.institutions"))
+
+
+def import_key(token: str) -> str:
+    return f"institution_import:{token}"
+
+
+def _import_by_job(token: str, pending: importer.PendingImport) -> Response:
+    """A large file's rows are added by a job with progress; its rows wait for it on the server until it is done
+    (asked twice: the same job, found by its key)."""
+    job = job_records.request("institution_import", None, current_user, {
+        "token": token, "rows": len(pending.rows), "present": len(pending.present)}, key=import_key(token))
+    db.session.commit()
+    importer.queue_pending(imports_dir(), token)  # after the commit: a job that exists finds its rows either way
+    return redirect(url_for("organiser.job", job_id=job.id))
 
 
 def _import_page(form: UploadForm, check: importer.ImportCheck | None, token: str | None, filename: str) -> str:

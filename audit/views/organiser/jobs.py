@@ -27,6 +27,11 @@ def job_percent(record: JobRecord) -> int:
     return job_records.percent(record)
 
 
+@bp.app_template_global()
+def job_error(record: JobRecord) -> str:
+    return job_records.error_text(record)
+
+
 @bp.context_processor
 def job_labels() -> dict[str, object]:
     return {"job_kinds": job_records.KIND_LABELS, "job_states": job_records.STATE_LABELS}

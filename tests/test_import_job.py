@@ -1,0 +1,86 @@
+"""A large Excel import of institutions added by a job (audit/job_records.py `_institution_import`): the
+preview stays in the request, the confirmation hands the checked rows to one job, which adds them in chunks
+with progress; the result page says how many were added; a retry never adds a row twice; a failure loses
+nothing (the rows wait on the server until the job is done).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from audit.extensions import db
+from audit.models import Institution, JobRecord
+
+from .test_institutions import upload, xlsx
+from .test_jobs import job_row, jobs_app, organiser_client  # noqa: F401 - fixtures, used by name
+from .test_publish_job import job_of, run_jobs
+
+HEADER = ["nazwa", "kategoria", "miejscowość", "województwo", "kanały"]
+
+
+def rows(n: int, start: int = 0) -> list[list[str]]:
+    return [[f"Ośrodek Pomocy Społecznej nr {i}", "social_welfare", f"Gmina {i % 300}", "mazowieckie",
+             "visit, phone"] for i in range(start, start + n)]
+
+
+def imported(app) -> int:
+    with app.app_context():
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(Institution).where(
+            Institution.name.startswith("Ośrodek Pomocy Społecznej nr ")))
+        db.session.rollback()
+        return int(found or 0)
+
+
+def preview(client, data: bytes) -> tuple[str, str]:
+    """Upload a file; the preview page and its confirmation token."""
+    response = upload(client, data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "The file is correct" in page, page[:2000]
+    return page, re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def confirm(client, page: str, token: str):
+    return client.post("/organiser/institutions/import/confirm", data={"csrf_token": csrf_of(page), "token": token})
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def waiting_files(app) -> list[str]:
+    folder = Path(app.instance_path) / "imports"
+    return sorted(p.suffix for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_small_import_is_still_added_in_the_request(jobs_app):  # noqa: F811
+    client = organiser_client(jobs_app)
+    page, token = preview(client, xlsx(*rows(3), header=HEADER))
+    response = confirm(client, page, token)
+    assert response.headers["Location"].endswith("/organiser/institutions") and imported(jobs_app) == 3
+    with jobs_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRecord)) == 0
+
+
+def test_a_large_import_is_added_by_one_job_that_says_how_many_and_skips_what_is_on_the_list(jobs_app):  # noqa: F811
+    jobs_app.config.update(IMPORT_INLINE_ROWS=2, IMPORT_CHUNK_ROWS=2)
+    client = organiser_client(jobs_app)
+    with jobs_app.app_context():
+        known = db.session.scalar(sa.select(Institution).order_by(Institution.id))
+        twin = [known.name.upper(), "social_welfare", known.city, "śląskie", "visit"]
+        db.session.rollback()
+    page, token = preview(client, xlsx(*rows(5), twin, header=HEADER))
+    first = job_of(confirm(client, page, token))
+    assert job_of(confirm(client, page, token)) == first  # confirmed twice: one job
+    assert imported(jobs_app) == 0 and waiting_files(jobs_app) == [".queued"]  # the rows wait for the job
+    waiting = client.get(f"/organiser/jobs/{first}").get_data(as_text=True)
+    assert "Importing institutions (Excel)" in waiting and "<progress" in waiting
+    assert run_jobs(jobs_app) == {"done": 1}
+    assert imported(jobs_app) == 5 and waiting_files(jobs_app) == []  # added once; the rows' file removed when done
+    done = client.get(f"/organiser/jobs/{first}").get_data(as_text=True)
+    assert "Imported 5 institutions." in done and "1 already on the list was skipped." in done
+    assert "Imported 5 institutions." in client.get("/organiser/jobs").get_data(as_text=True)
+    polish = organiser_client(jobs_app, language="pl").get(f"/organiser/jobs/{first}").get_data(as_text=True)
+    assert "Import instytucji (Excel)" in polish
