@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory: configuration, extensions, blueprints, CLI."""
-    from . import assets, cli, connections, i18n, jobs, result_cache, security
+    from . import assets, cli, connections, i18n, jobs, result_cache, security, storage
     from .config import from_environment
     from .extensions import babel, csrf, db, login_manager, migrate
     from .views import auditor, auth, director, errors, evidence, invitations, organiser, public
@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     jobs.init_app(app)
     result_cache.init_app(app)
+    storage.init_app(app)
 
     for module in (auth, organiser, auditor, director, evidence, invitations, public):
         app.register_blueprint(module.bp)

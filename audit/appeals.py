@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import evidence, journal, lifecycle, mail, publication
+from . import evidence, journal, lifecycle, mail, publication, storage
 from .errors import N_, RuleError
 from .extensions import db
 from .lifecycle import Action
@@ -33,11 +33,10 @@ DOCUMENT_STEM = "zalacznik-odwolania"
 
 @dataclass(frozen=True)
 class Document:
-    """A file a director attaches to an appeal, as uploaded: its name and bytes, and where to store it."""
+    """A file a director attaches to an appeal, as uploaded: its name and bytes."""
 
     filename: str
     data: bytes
-    directory: Path
 
 
 class AppealError(RuleError):
@@ -95,7 +94,8 @@ def file_appeal(director: User, contact: Contact, reason: str, today: date | Non
                     director_id=director.id, reason=reason, revision_number=revision.number if revision else None)
     appeal.criteria.extend(AppealCriterion(criterion_id=c) for c in contested)
     if cleaned is not None and document is not None:
-        appeal.document_key = evidence.store(document.directory, cleaned)
+        appeal.document_key = storage.new_key(cleaned.suffix)
+        storage.save(storage.APPEALS + appeal.document_key, cleaned.content)  # deleted again if this rolls back
         appeal.document_name = evidence.safe_display_name(document.filename)
         appeal.document_kind, appeal.document_type, appeal.document_size = (
             cleaned.kind, cleaned.content_type, len(cleaned.content))
@@ -107,6 +107,11 @@ def file_appeal(director: User, contact: Contact, reason: str, today: date | Non
     db.session.flush()
     mail.appeal_filed(appeal, event.id)  # to the organisers, in this transaction
     return appeal
+
+
+def document_key(appeal: Appeal) -> str | None:
+    """Where an appeal's document is kept in the store (audit/storage.py), if it has one."""
+    return storage.APPEALS + appeal.document_key if appeal.document_key else None
 
 
 def document_name(appeal: Appeal) -> str:

@@ -6,15 +6,20 @@ A backup is one tar file, readable with `tar tvf`:
                        size and SHA-256 of every other member
     database.sqlite3   SQLite: a copy made with SQLite's online backup API, consistent while the app writes
     database.pgdump    PostgreSQL: pg_dump's custom format, taken in the same snapshot as the row counts
-    evidence/...       every file of the evidence folder
+    evidence/...       every stored file (evidence, and appeal documents under evidence/appeals/), read
+                       from the configured store (audit/storage.py: the evidence folder or a bucket)
 
-The database is copied first and the evidence folder after it: evidence files are written before
-the row that names them is committed and never change, so every row in the copy finds its file
-(unless the file was deleted meanwhile; such rows are listed in the manifest as missing).
+The manifest is the last member (each file's checksum is taken as it is written into the archive).
 
-A restore checks every checksum before it touches anything, refuses a database or an evidence
-folder that already holds something, and compares each table's row count with the manifest
-afterwards. It restores into the same kind of database it was taken from.
+The database is copied first and the stored files after it: a file is written before the row that
+names it is committed, never changes, and is deleted only after its row's deletion commits, so every
+row in the copy finds its file (unless the file was deleted meanwhile; such keys are listed in the
+manifest as missing).
+
+A restore checks every checksum before it touches anything, refuses a database or a store that
+already holds something, and compares each table's row count with the manifest afterwards. It
+restores into the same kind of database it was taken from, and into either kind of store (a backup
+of a local install restores into a bucket).
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import URL, make_url
 
+from . import storage
+from .storage import Store
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
@@ -65,8 +73,8 @@ class Snapshot:
 # --- taking a backup ----------------------------------------------------------------------------
 
 
-def create_backup(database_url: str, evidence_dir: Path, output_dir: Path) -> Path:
-    """Write one archive of the database and the evidence folder into output_dir; returns its path."""
+def create_backup(database_url: str, store: Store, output_dir: Path) -> Path:
+    """Write one archive of the database and every stored file into output_dir; returns its path."""
     url = make_url(database_url)
     output_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -76,21 +84,18 @@ def create_backup(database_url: str, evidence_dir: Path, output_dir: Path) -> Pa
             member, snapshot = SQLITE_MEMBER, _copy_sqlite(url, Path(tmp) / SQLITE_MEMBER)
         else:
             member, snapshot = PGDUMP_MEMBER, _dump_postgres(url, Path(tmp) / PGDUMP_MEMBER)
-        evidence = _evidence_files(evidence_dir)
         files = {member: _digest(Path(tmp) / member)}
-        files.update({EVIDENCE_PREFIX + name: _digest(path) for name, path in evidence.items()})
-        manifest = {
-            "format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "database": kind_of(url), "revision": snapshot.revision, "tables": snapshot.tables,
-            "evidence_missing": sorted(set(snapshot.evidence_keys) - set(evidence)), "files": files,
-        }
         partial = target.with_suffix(".tar.partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
             tar.add(Path(tmp) / member, arcname=member, recursive=False)
-            for name, path in sorted(evidence.items()):
-                tar.add(path, arcname=EVIDENCE_PREFIX + name, recursive=False)
+            stored = _add_stored(tar, store, files)
+            manifest = {
+                "format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "database": kind_of(url), "revision": snapshot.revision, "tables": snapshot.tables,
+                "evidence_missing": sorted(set(snapshot.evidence_keys) - stored), "files": files,
+            }
+            _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
         partial.replace(target)  # a backup that exists is complete
     return target
 
@@ -126,10 +131,18 @@ def _sqlite_snapshot(conn: sqlite3.Connection) -> Snapshot:
     names = [n for (n,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     tables = {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-    keys = [k for (k,) in conn.execute("SELECT storage_key FROM evidence")] if "evidence" in tables else []
     revision = conn.execute("SELECT version_num FROM alembic_version").fetchone() \
         if "alembic_version" in tables else None
-    return Snapshot(tables, keys, revision[0] if revision else None)
+    return Snapshot(tables, _stored_keys(conn, tables), revision[0] if revision else None)
+
+
+def _stored_keys(conn: Any, tables: dict[str, int]) -> list[str]:
+    """Every key the database names: evidence files, and appeal documents (kept under appeals/)."""
+    keys = [k for (k,) in conn.execute("SELECT storage_key FROM evidence")] if "evidence" in tables else []
+    if "appeal" in tables:
+        keys += [storage.APPEALS + k for (k,) in conn.execute(
+            "SELECT document_key FROM appeal WHERE document_key IS NOT NULL")]
+    return keys
 
 
 def _dump_postgres(url: URL, target: Path) -> Snapshot:
@@ -154,18 +167,40 @@ def _postgres_snapshot(conn: Any) -> Snapshot:
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
     tables = {n: conn.execute(sql.SQL("SELECT COUNT(*) FROM {}").format(sql.Identifier(n))).fetchone()[0]
               for n in names}
-    keys = [k for (k,) in conn.execute("SELECT storage_key FROM evidence")] if "evidence" in tables else []
     revision = conn.execute("SELECT version_num FROM alembic_version").fetchone() \
         if "alembic_version" in tables else None
-    return Snapshot(tables, keys, revision[0] if revision else None)
+    return Snapshot(tables, _stored_keys(conn, tables), revision[0] if revision else None)
 
 
-def _evidence_files(evidence_dir: Path) -> dict[str, Path]:
-    """Every regular file under the evidence folder, by its path relative to it."""
-    if not evidence_dir.exists():
-        return {}
-    return {path.relative_to(evidence_dir).as_posix(): path
-            for path in evidence_dir.rglob("*") if path.is_file() and not path.is_symlink()}
+class _Hashing:
+    """A file read through once, its SHA-256 taken on the way (into the archive)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body, self.digest = body, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk: bytes = self.body.read(size)
+        self.digest.update(chunk)
+        return chunk
+
+
+def _add_stored(tar: tarfile.TarFile, store: Store, files: dict[str, Any]) -> set[str]:
+    """Every stored file into the archive, streamed (one file's chunk in memory at a time); their
+    size and checksum into `files`. Returns the keys written: a file deleted since the listing is left out."""
+    written = set()
+    for item in store.list():
+        try:
+            opened = store.open(item.key)
+        except storage.MissingFile:
+            continue
+        with opened:
+            info = tarfile.TarInfo(EVIDENCE_PREFIX + item.key)
+            info.size, info.mtime, info.mode = opened.size, int(item.modified.timestamp()), 0o600
+            reader = _Hashing(opened.body)
+            tar.addfile(info, reader)  # type: ignore[arg-type]
+        files[info.name] = {"size": opened.size, "sha256": reader.digest.hexdigest()}
+        written.add(item.key)
+    return written
 
 
 # --- PostgreSQL's tools -------------------------------------------------------------------------
@@ -249,16 +284,16 @@ def check_archive(archive: Path) -> dict[str, Any]:
 # --- restoring ----------------------------------------------------------------------------------
 
 
-def restore_backup(archive: Path, database_url: str, evidence_dir: Path) -> dict[str, Any]:
-    """Restore an archive into an empty database and an empty evidence folder; returns its manifest."""
+def restore_backup(archive: Path, database_url: str, store: Store) -> dict[str, Any]:
+    """Restore an archive into an empty database and an empty store; returns its manifest."""
     manifest = check_archive(archive)
     url = make_url(database_url)
     kind = kind_of(url)
     if manifest["database"] != kind:
         raise BackupError(f"this backup is of a {manifest['database']} database; restore it into the same kind "
                           f"(the target is {kind})")
-    if any(evidence_dir.iterdir() if evidence_dir.is_dir() else ()):
-        raise BackupError(f"the evidence folder {evidence_dir} is not empty; restore into an empty one")
+    if next(iter(store.list()), None) is not None:
+        raise BackupError(f"{store.describe()} is not empty; restore the files into an empty one")
     if kind == "postgresql":
         pg_restore = pg_tool("pg_restore")
         _refuse_non_empty_postgres(url)
@@ -272,10 +307,12 @@ def restore_backup(archive: Path, database_url: str, evidence_dir: Path) -> dict
                   f"--dbname={_libpq_uri(url)}", str(dump)], url, "pg_restore")
         else:
             _restore_sqlite(_extract(tar, members[SQLITE_MEMBER], Path(tmp) / SQLITE_MEMBER), Path(str(url.database)))
-        evidence_dir.mkdir(parents=True, exist_ok=True)
         for name, member in members.items():
             if name.startswith(EVIDENCE_PREFIX):
-                _extract(tar, member, evidence_dir / name.removeprefix(EVIDENCE_PREFIX))
+                source = tar.extractfile(member)
+                if not _safe_name(name) or not member.isfile() or source is None:
+                    raise BackupError(f"refusing to extract {name!r}")
+                store.put(name.removeprefix(EVIDENCE_PREFIX), source)
     restored = table_counts(url)
     if restored != manifest["tables"]:
         differ = sorted(k for k in set(restored) | set(manifest["tables"])
@@ -384,15 +421,15 @@ def _errors_as_click() -> Iterator[None]:
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the archive (default: instance/backups). Copy it off this machine.")
 def create_command(output: Path | None) -> None:
-    """Back up the configured database and evidence folder into one archive."""
+    """Back up the configured database and stored files (evidence, appeal documents) into one archive."""
     with _errors_as_click():
-        path = create_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(current_app.config["EVIDENCE_DIR"]),
+        path = create_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], storage.store_of(current_app),
                              output or Path(current_app.instance_path) / "backups")
         manifest = read_manifest(path)
     click.echo(f"{path}: {sum(manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables, "
                f"{len(manifest['files']) - 1} evidence files, {path.stat().st_size:,} bytes")
     for key in manifest["evidence_missing"]:
-        click.echo(f"warning: evidence {key} is named in the database but was not in the folder", err=True)
+        click.echo(f"warning: evidence {key} is named in the database but was not in the store", err=True)
 
 
 @backup_cli.command("check")
@@ -409,9 +446,9 @@ def check_command(archive: Path) -> None:
 @backup_cli.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(archive: Path) -> None:
-    """Restore an archive into the configured (empty) database and (empty) evidence folder."""
+    """Restore an archive into the configured (empty) database and (empty) store of files."""
     with _errors_as_click():
         manifest = restore_backup(archive, current_app.config["SQLALCHEMY_DATABASE_URI"],
-                                  Path(current_app.config["EVIDENCE_DIR"]))
+                                  storage.store_of(current_app))
     click.echo(f"restored {archive.name}: {sum(manifest['tables'].values()):,} rows in {len(manifest['tables'])} "
                f"tables (counts checked), {len(manifest['files']) - 1} evidence files (checksums checked)")

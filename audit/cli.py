@@ -144,6 +144,65 @@ def jobs_worker(workers: int) -> None:
     jobs.run_worker(app, workers)
 
 
+@click.group("storage", cls=AppGroup)
+def storage_cli() -> None:
+    """Stored files (evidence, appeal documents): move a local install's files into the store, check them."""
+
+
+@storage_cli.command("copy")
+@click.option("--from", "source", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="The local folder to copy from (default: EVIDENCE_DIR).")
+def storage_copy(source: Path | None) -> None:
+    """Copy every file of a local evidence folder into the configured store (EVIDENCE_STORE=s3).
+
+    Safe to run again (files already there are skipped) and while the app runs; the folder is left as it
+    is. Run it again after the last local upload, then start the app with the new settings."""
+    from . import storage
+
+    folder = storage.LocalStore(source or Path(current_app.config["EVIDENCE_DIR"]))
+    target = storage.store_of(current_app)
+    if isinstance(target, storage.LocalStore) and target.root.resolve() == folder.root.resolve():
+        raise click.ClickException(f"the configured store is {folder.describe()} itself: set EVIDENCE_STORE=s3 "
+                                   "and the S3_* settings first (docs/operations.md)")
+    try:
+        done = storage.copy_all(folder, target)
+    except storage.StorageError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"copied {done.copied} files ({done.bytes:,} bytes) from {folder.describe()} to "
+               f"{target.describe()}; {done.already_there} were already there")
+
+
+@storage_cli.command("check")
+@click.option("--delete-orphans", is_flag=True,
+              help="Delete files no row names that are older than a day (newer ones may be uploads in progress).")
+def storage_check(delete_orphans: bool) -> None:
+    """Compare the files the database names with those in the store; fails if one is missing."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from . import storage
+    from .extensions import db
+    from .models import Appeal, Evidence
+
+    named = set(db.session.scalars(sa.select(Evidence.storage_key)))
+    named |= {storage.APPEALS + k for k in db.session.scalars(
+        sa.select(Appeal.document_key).where(Appeal.document_key.is_not(None)))}
+    target = storage.store_of(current_app)
+    found = storage.audit_store(target, named)
+    click.echo(f"{target.describe()}: {len(named) - len(found.missing)} of {len(named)} named files present, "
+               f"{len(found.orphans)} files no row names")
+    if delete_orphans:
+        old = [f for f in found.orphans if f.modified < datetime.now(UTC) - timedelta(days=1)]
+        for item in old:
+            target.delete(item.key)
+        click.echo(f"deleted {len(old)} orphans older than a day")
+    for key in found.missing:
+        click.echo(f"missing: {key}", err=True)
+    if found.missing:
+        raise click.exceptions.Exit(1)
+
+
 def init_app(app: Flask) -> None:
     from .backup import backup_cli
 
@@ -152,3 +211,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(storage_cli)

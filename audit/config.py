@@ -5,7 +5,20 @@ DB_PING_AFTER_SECONDS  a pooled connection idle this long is checked before use 
 SECRET_KEY     required when AUDIT_ENV=production; otherwise generated once into instance/
 AUDIT_ENV      "production" turns on secure cookies and HSTS, and refuses to start without SECRET_KEY
 RUBRICS_DIR    where rubric YAML files live; default: rubrics/ beside the package
-EVIDENCE_DIR   where evidence files are stored (never under static/); default: instance/evidence
+EVIDENCE_DIR   where evidence files are stored with EVIDENCE_STORE=local (never under static/);
+               default: instance/evidence (appeal documents in its appeals/ folder)
+
+Stored files: evidence and appeal documents (audit/storage.py, docs/operations.md, "Stored files").
+EVIDENCE_STORE  "local" (default: files in EVIDENCE_DIR, enough for one machine) or "s3" (an
+                S3-compatible object store, for several web machines sharing one database)
+S3_BUCKET       the bucket (required with EVIDENCE_STORE=s3); it must exist and must not be public
+S3_PREFIX       a folder inside the bucket for this install's files, e.g. audyt/; default none
+S3_ENDPOINT_URL the store's address for a store other than AWS (MinIO, Ceph, Garage, a cloud's
+                S3-compatible service), e.g. https://s3.example.org; default AWS's own
+S3_REGION       the bucket's region, e.g. eu-central-1; default boto3's (AWS_DEFAULT_REGION)
+S3_ADDRESSING_STYLE  "path" (bucket in the path: most self-hosted stores), "virtual" or "auto" (default)
+S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY   the store's credentials; without them boto3 looks where it
+                always does (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role)
 TRUSTED_PROXIES       how many reverse proxies stand in front (their X-Forwarded-* headers are
                       believed); default 0: forwarded headers are ignored
 SESSION_IDLE_MINUTES  a session unused this long ends; default 240
@@ -154,6 +167,28 @@ def mail_settings(production: bool) -> dict[str, Any]:
     }
 
 
+def store_settings() -> dict[str, Any]:
+    """Where evidence and appeal documents are kept; a setting that could only fail at the first upload is refused now."""
+    kind = _env("EVIDENCE_STORE", "local").lower()
+    if kind not in ("local", "s3"):
+        raise ConfigError(f"EVIDENCE_STORE must be local or s3, not {kind!r}")
+    if kind == "s3" and not _env("S3_BUCKET"):
+        raise ConfigError("EVIDENCE_STORE=s3 needs S3_BUCKET")
+    style = _env("S3_ADDRESSING_STYLE", "auto").lower()
+    if style not in ("auto", "path", "virtual"):
+        raise ConfigError(f"S3_ADDRESSING_STYLE must be auto, path or virtual, not {style!r}")
+    return {
+        "EVIDENCE_STORE": kind,
+        "S3_BUCKET": _env("S3_BUCKET") or None,
+        "S3_PREFIX": _env("S3_PREFIX"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL") or None,
+        "S3_REGION": _env("S3_REGION") or None,
+        "S3_ADDRESSING_STYLE": style,
+        "S3_ACCESS_KEY_ID": _env("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+    }
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     production = os.environ.get("AUDIT_ENV", "development") == "production"
     zone = display_timezone()
@@ -167,6 +202,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RUBRICS_DIR": os.environ.get("RUBRICS_DIR", str(PROJECT_ROOT / "rubrics")),
         "EVIDENCE_DIR": Path(os.environ.get("EVIDENCE_DIR") or Path(instance_path) / "evidence"),
         "JOBS_DIR": Path(os.environ.get("JOBS_DIR") or Path(instance_path) / "jobs"),
+        **store_settings(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

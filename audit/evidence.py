@@ -4,17 +4,16 @@ A photo's metadata (EXIF: GPS position, time, device, owner) would tell an insti
 visited and when, so every image is decoded and re-encoded from its pixels alone. Text
 evidence is kept as UTF-8 text. An e-mail (.eml) is kept byte for byte: it is the original
 organisers judge (and its signatures verify only on the exact bytes); what a director gets of
-it is reduced at download (audit/redaction.py). No Flask here; the caller gives paths.
+it is reduced at download (audit/redaction.py). No Flask here; the caller stores what `clean`
+returns (audit/storage.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -140,14 +139,6 @@ def _pixels_only(img: Image.Image) -> Image.Image:
     bare = Image.new(mode, source.size)
     bare.paste(source)
     return bare
-
-
-def store(directory: Path, clean_file: CleanFile) -> str:
-    """Write a cleaned file under a random name; returns its storage key."""
-    directory.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(16) + clean_file.suffix
-    (directory / key).write_bytes(clean_file.content)
-    return key
 
 
 def safe_display_name(filename: str) -> str:

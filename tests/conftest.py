@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -42,9 +43,59 @@ def make_app(tmp_path: Path, **extra):
     return app
 
 
+# --- where stored files live ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server, a real S3 HTTP API on a free port of this machine, for the whole session;
+    each test that uses it gets a bucket of its own (`s3_settings`). Yields its address."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def s3_settings(endpoint: str) -> dict[str, str]:
+    """The app's settings for a new, empty bucket on the S3 server at `endpoint`."""
+    import boto3
+
+    settings = {"EVIDENCE_STORE": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": f"audit-{uuid.uuid4().hex[:12]}",
+                "S3_PREFIX": "audyt/", "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path",
+                "S3_ACCESS_KEY_ID": "test-key", "S3_SECRET_ACCESS_KEY": "test-secret"}
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test-key",
+                 aws_secret_access_key="test-secret").create_bucket(Bucket=settings["S3_BUCKET"])
+    return settings
+
+
 @pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
+def evidence_store() -> str:
+    """Where the app keeps stored files: "local" here; a test parametrised over it ("local", "s3") runs on both."""
+    return "local"
+
+
+@pytest.fixture
+def store_config(request, evidence_store) -> dict[str, str]:
+    """The app settings for `evidence_store`: none for the local folder, a fresh bucket on moto's S3 server."""
+    if evidence_store == "s3":
+        return s3_settings(request.getfixturevalue("s3_server"))
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, store_config):
+    app = make_app(tmp_path, **store_config)
     yield app
     with app.app_context():
         db.session.remove()
@@ -109,7 +160,7 @@ def fresh_postgres_database(server_url: str, template: str | None = None) -> Ite
 
 
 @pytest.fixture
-def demo_app(tmp_path, demo_db):
+def demo_app(tmp_path, demo_db, store_config):
     """An app whose database holds the demo contest."""
     with ExitStack() as stack:
         if server := os.environ.get("TEST_DATABASE_URL"):
@@ -121,7 +172,7 @@ def demo_app(tmp_path, demo_db):
             "TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
-            "SECRET_KEY": "test-secret", "RUBRICS_DIR": str(ROOT / "rubrics"),
+            "SECRET_KEY": "test-secret", "RUBRICS_DIR": str(ROOT / "rubrics"), **store_config,
         })
         yield app
         with app.app_context():  # let go of the database before it is dropped

@@ -47,11 +47,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, tmp_path: Path, workers: int = 2, threads: int = 4) -> Iterator[LiveServer]:
-    """gunicorn serving the app on 127.0.0.1 against `database_url`, stopped afterwards."""
+def gunicorn(database_url: str, tmp_path: Path, workers: int = 2, threads: int = 4,
+             env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """gunicorn serving the app on 127.0.0.1 against `database_url`, stopped afterwards; `env` adds settings."""
     port, log = free_port(), tmp_path / "gunicorn.log"
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret",
-           "EVIDENCE_DIR": str(tmp_path / "evidence"), "RUBRICS_DIR": str(ROOT / "rubrics")}
+           "EVIDENCE_DIR": str(tmp_path / "evidence"), "RUBRICS_DIR": str(ROOT / "rubrics"), **(env or {})}
     command = [sys.executable, "-m", "gunicorn", "audit:create_app()", "--bind", f"127.0.0.1:{port}",
                "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
                "--error-logfile", str(log), "--log-level", "warning"]

@@ -65,6 +65,7 @@ DIRECTOR = Rule({"anonymous": LOGIN, "A1": 403, "A2": 403, "D1": "ok", "D2": "ok
 OWN_ASSIGNMENT = Rule({"anonymous": LOGIN, "A1": "ok", "A2": 404, "D1": 403, "D2": 403, "organiser": 403})
 OWN_INSTITUTION = Rule({"anonymous": LOGIN, "A1": 403, "A2": 403, "D1": "ok", "D2": 404, "organiser": 403})
 EVIDENCE = Rule({"anonymous": LOGIN, "A1": "ok", "A2": 404, "D1": 404, "D2": 404, "organiser": "ok"})
+APPEAL_DOCUMENT = Rule({"anonymous": 404, "A1": 404, "A2": 404, "D1": "ok", "D2": 404, "organiser": 404})
 CERTIFICATE = Rule({"anonymous": 404, "A1": 404, "A2": 404, "D1": "ok", "D2": 404, "organiser": "ok"})
 
 # endpoint -> (rule, method, URL values); {name} values are filled from the objects made below.
@@ -103,7 +104,7 @@ ROUTES: dict[str, list[tuple[Rule, str, dict[str, str]]]] = {
     "director.contact_page": [(OWN_INSTITUTION, "GET", {"contact_id": "{counted_contact}"}),
                               (Rule({**dict.fromkeys(PRINCIPALS, 403), "anonymous": LOGIN, "D1": 404, "D2": 404}),
                                "GET", {"contact_id": "{contact}"})],  # a fieldwork contact: as if it did not exist
-    "director.appeal_document": [(OWN_INSTITUTION, "GET", {"appeal_id": "{appeal}"})],
+    "director.appeal_document": [(APPEAL_DOCUMENT, "GET", {"appeal_id": "{appeal}"})],  # as if it did not exist
     "director.plan_page": [(OWN_INSTITUTION, "GET", {"campaign_id": "{published}", "institution_id": "{institution}"}),
                            (OWN_INSTITUTION, "POST", {"campaign_id": "{published}", "institution_id": "{institution}"})],
 }

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from audit import appeals, publication, review, scorecard
+from audit import appeals, publication, review, scorecard, storage
 from audit.extensions import db
 from audit.models import (
     Answer,
@@ -181,6 +181,7 @@ def _photo_with_gps() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
 def test_a_director_contests_criteria_with_a_document_and_the_organiser_decides_each(demo_app, auth):
     own, _ = director_and_institutions(demo_app)
     contact_id, lost = _with_lost_answer(demo_app, own[0])
@@ -199,7 +200,7 @@ def test_a_director_contests_criteria_with_a_document_and_the_organiser_decides_
         (appeal,) = db.session.scalars(sa.select(Appeal)).all()
         assert [c.criterion_id for c in appeal.criteria] == [lost.criterion_id, other_criterion]
         assert appeal.revision_number == publication.latest_revision(PAST).number
-        stored = (demo_app.config["EVIDENCE_DIR"] / "appeals" / appeal.document_key).read_bytes()
+        stored = storage.store_of(demo_app).read(appeals.document_key(appeal))
         with Image.open(io.BytesIO(stored)) as kept:
             assert not kept.getexif()  # the place and the name are gone
         appeal_id = appeal.id
@@ -242,7 +243,7 @@ def test_an_appeal_names_only_criteria_the_revision_counted_and_refuses_a_bad_fi
             appeals.file_appeal(director, contact, "Coś innego.", criteria=["not_a_criterion"])
         with pytest.raises(appeals.evidence.EvidenceError):
             appeals.file_appeal(director, contact, "Plik.", document=appeals.Document(
-                "pismo.pdf", b"%PDF-1.4 not an image", demo_app.config["EVIDENCE_DIR"]))
+                "pismo.pdf", b"%PDF-1.4 not an image"))
         assert db.session.scalar(sa.select(Appeal)) is None
         appeal = appeals.file_appeal(director, contact, "Cały kontakt.")
         organiser = db.session.scalar(sa.select(User).filter_by(role="organiser"))

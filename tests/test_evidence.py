@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 
-from audit import evidence
+from audit import evidence, storage
 from audit.extensions import db
 from audit.models import Campaign, Evidence
 
@@ -96,7 +96,9 @@ def upload(client, assignment_id, files):
                        content_type="multipart/form-data", follow_redirects=True)
 
 
-def test_evidence_is_stored_privately_and_served_only_to_its_auditor_and_organisers(demo_app, demo_client):
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_evidence_is_stored_privately_and_served_only_to_its_auditor_and_organisers(demo_app, demo_client,
+                                                                                   evidence_store):
     assignment = todo(demo_app, "visit")
     auth = Auth(demo_client)
     auth.as_role("auditor")
@@ -111,15 +113,22 @@ def test_evidence_is_stored_privately_and_served_only_to_its_auditor_and_organis
     assert "program.exe: Można dołączyć tylko obrazy" in page
     with demo_app.app_context():
         (item,) = db.session.scalars(sa.select(Evidence)).all()
-        stored = demo_app.config["EVIDENCE_DIR"] / item.storage_key
-        static = demo_app.static_folder
-    assert stored.exists() and static not in str(stored) and b"AcmeCam" not in stored.read_bytes()
+    store = storage.store_of(demo_app)
+    stored = store.read(item.storage_key)
+    assert b"AcmeCam" not in stored and [f.key for f in store.list()] == [item.storage_key]
     assert re.fullmatch(r"[0-9a-f]{32}\.jpg", item.storage_key)
+    if evidence_store == "local":  # the layout installs have always had, outside the static folder
+        assert (demo_app.config["EVIDENCE_DIR"] / item.storage_key).read_bytes() == stored
+        assert demo_app.static_folder not in str(demo_app.config["EVIDENCE_DIR"])
+    else:  # nothing on this machine's disk
+        assert not demo_app.config["EVIDENCE_DIR"].exists()
 
     with demo_client.get(f"/evidence/{item.id}") as served:
-        assert served.status_code == 200 and served.mimetype == "image/jpeg" and served.data == stored.read_bytes()
+        assert served.status_code == 200 and served.mimetype == "image/jpeg" and served.data == stored
+        assert served.headers["Content-Length"] == str(len(stored))
         assert "no-store" in served.headers["Cache-Control"]
         assert "sandbox" in served.headers["Content-Security-Policy"]
+        assert "Last-Modified" not in served.headers and "ETag" not in served.headers  # no upload time
 
     token = hidden_fields(page)["csrf_token"]
     demo_client.post("/logout", data={"csrf_token": token})
@@ -134,6 +143,7 @@ def test_evidence_is_stored_privately_and_served_only_to_its_auditor_and_organis
         assert served.status_code == 200
 
 
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
 def test_removing_evidence_deletes_the_file(demo_app, demo_client):
     assignment = todo(demo_app, "phone")
     Auth(demo_client).as_role("auditor")
@@ -142,20 +152,20 @@ def test_removing_evidence_deletes_the_file(demo_app, demo_client):
     upload(demo_client, assignment, [(io.BytesIO("Treść odpowiedzi".encode()), "odpowiedz.txt")])
     with demo_app.app_context():
         item = db.session.scalars(sa.select(Evidence)).one()
-        stored = demo_app.config["EVIDENCE_DIR"] / item.storage_key
-    assert stored.read_text(encoding="utf-8") == "Treść odpowiedzi"
+    store = storage.store_of(demo_app)
+    assert store.read(item.storage_key).decode() == "Treść odpowiedzi"
     token = hidden_fields(demo_client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
     asked = demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete",
                              data={"csrf_token": token})
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "Usunąć ten plik?" in page and "odpowiedz.txt" in page
     assert 'name="confirm" value="1"' in page and "nie da się go przywrócić" in page
-    assert stored.exists()  # asked, not deleted
+    assert store.exists(item.storage_key)  # asked, not deleted
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 1
     demo_client.post(f"/auditor/assignments/{assignment}/evidence/{item.id}/delete",
                      data={"csrf_token": token, "confirm": "1"})
-    assert not stored.exists()
+    assert not store.exists(item.storage_key) and list(store.list()) == []
     with demo_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
 
@@ -204,7 +214,7 @@ def shared_evidence(app, files: list[tuple[str, bytes]]) -> tuple[int, list[int]
             cleaned = evidence.clean(name, data)
             items.append(Evidence(contact_id=contact.id, kind=cleaned.kind, original_name=name, size=len(cleaned.content),
                                   content_type=cleaned.content_type, sha256=cleaned.sha256,
-                                  storage_key=evidence.store(app.config["EVIDENCE_DIR"], cleaned)))
+                                  storage_key=storage.save(storage.new_key(cleaned.suffix), cleaned.content)))
         db.session.add_all(items)
         db.session.commit()
         return institution_id, [i.id for i in items]
@@ -216,6 +226,7 @@ def auditor_of(app, evidence_id: int) -> tuple[str, str, str]:
         return auditor.name, auditor.email, auditor.pseudonym
 
 
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
 def test_a_director_gets_the_institutions_reply_and_nothing_that_names_the_auditor(demo_app, auth):
     _, (_photo, mail) = shared_evidence(demo_app, [(PHOTO_NAME, camera_photo()), (EMAIL_NAME, institution_reply())])
     name, email, pseudonym = auditor_of(demo_app, mail)

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from .. import evidence as evidence_
-from .. import fieldwork, lifecycle
+from .. import fieldwork, lifecycle, storage
 from ..contact_form import ContactFormBase, form_class, form_layout, new_client_id
 from ..errors import describe
 from ..extensions import db
@@ -223,7 +223,7 @@ def upload_evidence(assignment_id: int) -> Response:
         except evidence_.EvidenceError as error:  # one file refused; the others are still attached
             flash(f"{name}: {describe(error)}", "error")
             continue
-        key = evidence_.store(current_app.config["EVIDENCE_DIR"], cleaned)
+        key = storage.save(storage.new_key(cleaned.suffix), cleaned.content)  # deleted again if this rolls back
         db.session.add(Evidence(contact_id=contact.id, kind=cleaned.kind, original_name=name,
                                 content_type=cleaned.content_type, size=len(cleaned.content),
                                 sha256=cleaned.sha256, storage_key=key))
@@ -253,7 +253,7 @@ def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
             consequences=[_("The file is deleted from the server for good: the reviewer will not see it, and it "
                             "cannot be restored."),
                           _("Other files and the contact's answers stay as they are.")])
-    (current_app.config["EVIDENCE_DIR"] / item.storage_key).unlink(missing_ok=True)
+    storage.discard(item.storage_key)  # the file goes once the row's deletion is committed
     db.session.delete(item)
     db.session.commit()
     return redirect(back)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import appeals, charts, evidence, plans, scorecard
+from .. import appeals, charts, evidence, plans, scorecard, storage
 from ..errors import N_
 from ..extensions import db
 from ..forms import ActionForm, AppealForm
@@ -139,8 +139,7 @@ def appeal(contact_id: int) -> Response:
     document = None
     if upload is not None and upload.filename:
         document = appeals.Document(evidence.safe_display_name(upload.filename),
-                                    upload.read(evidence.MAX_IMAGE_BYTES + 1),
-                                    Path(current_app.config["EVIDENCE_DIR"]) / "appeals")
+                                    upload.read(evidence.MAX_IMAGE_BYTES + 1))
     criteria = request.form.getlist("criterion")
     # a refusal (the window closed, a file refused, already waiting) is flashed by views/errors.py
     decide_once(lambda: appeals.file_appeal(current_user, contact, form.reason.data, criteria=criteria,
@@ -150,16 +149,21 @@ def appeal(contact_id: int) -> Response:
 
 
 @bp.get("/appeals/<int:appeal_id>/document")
-@role_required("director")
 def appeal_document(appeal_id: int) -> Response:
-    """The document a director attached to an appeal of their institution, under a neutral name."""
-    item = db.session.get(Appeal, appeal_id)
-    if item is None or item.document_key is None or item.institution_id not in {i.id for i in current_user.institutions}:
+    """The document a director attached to an appeal of their institution, under a neutral name.
+
+    Everyone else (another institution's director, an auditor, an organiser, a visitor not logged in)
+    gets the 404 of an id that does not exist, after the same one query: no answer tells that an appeal,
+    or a document, exists. Organisers open documents from their own appeals page."""
+    own = ([i.id for i in current_user.institutions]
+           if current_user.is_authenticated and current_user.role == "director" else [])
+    item = db.session.scalar(sa.select(Appeal).where(Appeal.id == appeal_id, Appeal.institution_id.in_(own),
+                                                     Appeal.document_key.is_not(None)))
+    key = appeals.document_key(item) if item is not None else None
+    if item is None or key is None:
         abort(404)
-    return private(send_from_directory(Path(current_app.config["EVIDENCE_DIR"]) / "appeals", item.document_key,
-                                       mimetype=(item.document_type or "text/plain").partition(";")[0].strip(),
-                                       as_attachment=item.document_kind != "image",
-                                       download_name=appeals.document_name(item), max_age=0))
+    return private(storage.send(key, mimetype=(item.document_type or "text/plain").partition(";")[0].strip(),
+                                as_attachment=item.document_kind != "image", download_name=appeals.document_name(item)))
 
 
 from . import director_exports  # noqa: E402, F401

@@ -2,20 +2,18 @@
 institution when the edition shares evidence and the contact counts in the published result.
 
 The auditor and organisers get the stored file under its original name; a director gets what
-audit/redaction.py leaves of it, under a neutral name.
+audit/redaction.py leaves of it, under a neutral name. Every file is streamed through the app from
+the configured store (audit/storage.py), never a redirect to it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-from .. import redaction
+from .. import redaction, storage
 from ..extensions import db
 from ..models import Campaign, Contact, Evidence, User
 from ..publication import counted_contacts
@@ -39,10 +37,8 @@ def show(evidence_id: int) -> Response:
             abort(404)
         return private(_for_director(item, contact))
     # the stored type without its parameters: Werkzeug adds the charset of text itself
-    return private(send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key,
-                                        mimetype=item.content_type.partition(";")[0].strip(),
-                                        as_attachment=item.kind != "image", download_name=item.original_name,
-                                        max_age=0))
+    return private(storage.send(item.storage_key, mimetype=item.content_type.partition(";")[0].strip(),
+                                as_attachment=item.kind != "image", download_name=item.original_name))
 
 
 def _shared_with_director(contact: Contact) -> bool:
@@ -56,12 +52,12 @@ def _for_director(item: Evidence, contact: Contact) -> Response:
     """An image as stored (its metadata went at upload), any text reduced; always under `dowod-<n>`."""
     name = redaction.director_names(contact.evidence)[item.id]
     if item.kind == "image":
-        return send_from_directory(current_app.config["EVIDENCE_DIR"], item.storage_key, mimetype=item.content_type,
-                                   download_name=name, max_age=0)
-    path = safe_join(str(current_app.config["EVIDENCE_DIR"]), item.storage_key)
-    if path is None or not Path(path).is_file():
+        return storage.send(item.storage_key, mimetype=item.content_type, download_name=name, as_attachment=False)
+    try:
+        data = storage.store().read(item.storage_key)
+    except storage.MissingFile:
         abort(404)
-    response = Response(_director_text(item, db.session.get_one(User, contact.auditor_id), Path(path).read_bytes()),
+    response = Response(_director_text(item, db.session.get_one(User, contact.auditor_id), data),
                         mimetype="text/plain")
     response.headers.set("Content-Disposition", "attachment", filename=name)
     return response

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from ... import appeals as appeals_
-from ... import journal, journal_text, review, services
+from ... import journal, journal_text, review, services, storage
 from ...extensions import db
 from ...forms import AppealDecisionForm, CorrectionForm, ReviewForm
 from ...models import Appeal, Campaign, Contact, User
@@ -150,9 +149,9 @@ def decide_appeal_criterion(appeal_id: int, criterion_id: str) -> Response:
 def appeal_document(appeal_id: int) -> Response:
     """The document a director attached to an appeal, under the name they uploaded it with."""
     appeal = db.get_or_404(Appeal, appeal_id)
-    if appeal.document_key is None:
+    key = appeals_.document_key(appeal)
+    if key is None:
         abort(404)
-    return private(send_from_directory(Path(current_app.config["EVIDENCE_DIR"]) / "appeals", appeal.document_key,
-                                       mimetype=(appeal.document_type or "text/plain").partition(";")[0].strip(),
-                                       as_attachment=appeal.document_kind != "image",
-                                       download_name=appeal.document_name or "document", max_age=0))
+    return private(storage.send(key, mimetype=(appeal.document_type or "text/plain").partition(";")[0].strip(),
+                                as_attachment=appeal.document_kind != "image",
+                                download_name=appeal.document_name or "document"))

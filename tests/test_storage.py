@@ -1,0 +1,239 @@
+"""Stored files: one interface over the local folder and an S3-compatible store (moto's S3 server,
+real HTTP), files that follow the database transaction, two app processes sharing one bucket, and
+the director's appeal-document URL that names nobody and tells nothing to anyone else."""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from audit import appeals, create_app, evidence, publication, storage
+from audit.cli import storage_cli
+from audit.extensions import db
+from audit.models import Contact, Evidence, Setting, User
+from audit.storage import LocalStore, S3Store, StorageError
+
+from .conftest import Auth, s3_settings
+from .test_fieldwork import hidden_fields, todo
+
+PAST = 3  # the demo's newest published edition
+KEY_A, KEY_B, KEY_C = "a" * 32 + ".txt", "b" * 32 + ".jpg", "appeals/" + "c" * 32 + ".txt"
+
+
+def make_store(kind: str, tmp_path: Path, request) -> storage.Store:
+    if kind == "local":
+        return LocalStore(tmp_path / "files")
+    return S3Store.from_config(s3_settings(request.getfixturevalue("s3_server")))
+
+
+# --- the interface, on both stores ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("key", ["../secret_key", "/etc/passwd", "appeals/../../x.txt", "", ".hidden", "a//b"])
+def test_a_key_that_is_not_a_plain_relative_name_is_refused(kind, key, tmp_path, request):
+    store = make_store(kind, tmp_path, request)
+    with pytest.raises(StorageError):
+        store.put(key, b"x")
+    with pytest.raises(StorageError):
+        store.open(key)
+
+
+def test_the_local_store_keeps_the_layout_installs_have_and_lists_no_half_written_file(tmp_path):
+    folder = tmp_path / "evidence"
+    store = LocalStore(folder)
+    store.put(KEY_A, b"one")
+    store.put(KEY_C, b"two")
+    assert (folder / KEY_A).read_bytes() == b"one" and (folder / "appeals" / ("c" * 32 + ".txt")).read_bytes() == b"two"
+    (folder / (KEY_B + storage.PARTIAL + "1234")).write_bytes(b"half")  # a write a crash interrupted
+    (folder / ".DS_Store").write_bytes(b"desktop litter")
+    assert [f.key for f in store.list()] == [KEY_A, KEY_C]
+
+
+def test_the_s3_store_keeps_files_under_its_prefix_in_the_bucket(s3_server):
+    settings = s3_settings(s3_server)
+    store = S3Store.from_config(settings)
+    store.put(KEY_C, b"pismo")
+    names = [o["Key"] for o in store.client.list_objects_v2(Bucket=settings["S3_BUCKET"])["Contents"]]
+    assert names == ["audyt/" + KEY_C] and [f.key for f in store.list()] == [KEY_C]
+
+
+def test_the_settings_refuse_an_unknown_store_and_s3_without_a_bucket(tmp_path):
+    from .conftest import make_app
+
+    with pytest.raises(StorageError, match="local or s3"):
+        make_app(tmp_path, EVIDENCE_STORE="disk")
+    with pytest.raises(StorageError, match="S3_BUCKET"):
+        make_app(tmp_path, EVIDENCE_STORE="s3")
+
+
+# --- files follow the transaction ---------------------------------------------------------------
+
+
+def keys(app) -> list[str]:
+    return [f.key for f in storage.store_of(app).list()]
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_file_stays_only_if_its_transaction_commits(app):
+    with app.app_context():
+        storage.save(KEY_A, b"kept")
+        db.session.add(Setting(key="k1", value="1"))
+        db.session.commit()
+        storage.save(KEY_B, b"rolled back")
+        assert KEY_B in keys(app)  # written at once, before its row commits
+        db.session.rollback()
+        assert keys(app) == [KEY_A]
+
+        storage.save(KEY_B, b"session closed")
+        db.session.remove()  # the end of a request that never committed
+        assert keys(app) == [KEY_A]
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_file_written_before_a_failing_commit_is_removed(app):
+    with app.app_context():
+        db.session.add(Setting(key="taken", value="1"))
+        db.session.commit()
+        storage.save(KEY_B, b"orphan to be")
+        db.session.add(Setting(key="taken", value="2"))  # the commit fails on the primary key
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        assert keys(app) == []
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_file_is_deleted_only_after_its_deletion_commits(app):
+    with app.app_context():
+        storage.save(KEY_A, b"evidence")
+        db.session.commit()
+        storage.discard(KEY_A)
+        assert keys(app) == [KEY_A]  # not before the commit
+        db.session.rollback()
+        assert keys(app) == [KEY_A]  # the deletion was rolled back: the file stays
+        storage.discard(KEY_A)
+        db.session.commit()
+        assert keys(app) == []
+
+
+@contextmanager
+def refusing(app, table: str, event: str):
+    """A trigger that makes the database refuse every INSERT or DELETE on `table`, as a full disk or a
+    lost connection would at that point: a real failure inside the request's transaction."""
+    postgres = db.engine.dialect.name == "postgresql"
+    with app.app_context():
+        with db.engine.begin() as conn:
+            if postgres:
+                conn.execute(sa.text("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                     "RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; END $$"))
+                conn.execute(sa.text(f"CREATE TRIGGER refuse BEFORE {event} ON {table} FOR EACH ROW "
+                                     "EXECUTE FUNCTION refuse()"))
+            else:
+                conn.execute(sa.text(f"CREATE TRIGGER refuse BEFORE {event} ON {table} "
+                                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
+        db.session.remove()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"DROP TRIGGER refuse ON {table}" if postgres else "DROP TRIGGER refuse"))
+                if postgres:
+                    conn.execute(sa.text("DROP FUNCTION refuse()"))
+            db.session.remove()
+
+
+def contact_with_draft(app, client, channel: str = "phone") -> int:
+    assignment = todo(app, channel)
+    Auth(client).as_role("auditor")
+    page = client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True)
+    client.post(f"/auditor/assignments/{assignment}", data={**hidden_fields(page), "a_answered": "yes"})
+    return assignment
+
+
+def upload(client, assignment: int, name: str, data: bytes):
+    token = hidden_fields(client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
+    return client.post(f"/auditor/assignments/{assignment}/evidence", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": [(io.BytesIO(data), name)]})
+
+
+def counted_contact(app) -> tuple[int, int]:
+    """A counted contact of the demo director's first institution, and that institution."""
+    with app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        institution = director.institutions[0].id
+        return min(publication.counted_contacts(PAST, institution)), institution
+
+
+# --- moving a local install into a bucket, and checking ------------------------------------------
+
+
+def test_a_local_install_moves_into_a_bucket_with_one_command(demo_app, tmp_path, s3_server):
+    contact_id, _ = counted_contact(demo_app)
+    with demo_app.app_context():  # an install on the local folder: evidence and an appeal document
+        cleaned = evidence.clean("odpowiedz.txt", "Treść".encode())
+        key = storage.save(storage.new_key(cleaned.suffix), cleaned.content)
+        db.session.add(Evidence(contact_id=contact_id, kind=cleaned.kind, original_name="odpowiedz.txt",
+                                content_type=cleaned.content_type, size=len(cleaned.content), sha256=cleaned.sha256,
+                                storage_key=key))
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        appeal = appeals.file_appeal(director, db.session.get(Contact, contact_id), "Źle.",
+                                     document=appeals.Document("pismo.txt", b"Pismo"))
+        db.session.commit()
+        document = appeals.document_key(appeal)
+    folder = demo_app.config["EVIDENCE_DIR"]
+    bucket = s3_settings(s3_server)
+    on_s3 = create_app({**demo_app.config, **bucket})  # the same install, now set to the bucket
+    runner = on_s3.test_cli_runner()
+    first = runner.invoke(storage_cli, ["copy"])
+    assert first.exit_code == 0, first.output
+    assert "copied 2 files" in first.output and bucket["S3_BUCKET"] in first.output
+    again = runner.invoke(storage_cli, ["copy"])
+    assert "copied 0 files" in again.output and "2 were already there" in again.output
+    assert sorted(keys(on_s3)) == sorted([key, document])
+    assert storage.store_of(on_s3).read(key) == (folder / key).read_bytes()
+    checked = runner.invoke(storage_cli, ["check"])
+    assert checked.exit_code == 0 and "2 of 2 named files present, 0 files no row names" in checked.output
+
+    storage.store_of(on_s3).delete(key)  # a file lost: the check says so and fails
+    storage.store_of(on_s3).put(KEY_A, b"no row names me")
+    checked = runner.invoke(storage_cli, ["check", "--delete-orphans"])
+    assert checked.exit_code == 1 and f"missing: {key}" in checked.output
+    assert "1 files no row names" in checked.output and "deleted 0 orphans" in checked.output  # too new to delete
+    assert KEY_A in keys(on_s3)
+
+    refused = demo_app.test_cli_runner().invoke(storage_cli, ["copy"])  # still on the folder itself
+    assert refused.exit_code != 0 and "EVIDENCE_STORE=s3" in refused.output
+
+
+# --- two app processes, one database, one bucket ---------------------------------------------------
+
+
+# --- the director's appeal document --------------------------------------------------------------
+
+
+def main_of(page: str) -> str:
+    return page.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+
+
+@contextmanager
+def counting(app):
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
