@@ -39,7 +39,9 @@ from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -61,6 +63,10 @@ RISKY_START = ("=", "+", "-", "@", "\t", "\r")
 """A text starting with one of these could be read as a formula by a spreadsheet."""
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 """Control characters an .xlsx cannot hold (openpyxl refuses them): dropped from texts."""
+FAST_ROWS = True
+"""False: every row through openpyxl's own path, the reference the fast rows are tested against."""
+_LETTERS = [get_column_letter(n) for n in range(1, 16385)]
+"""Column letters by 0-based index, up to Excel's last column (XFD)."""
 
 # --- the generic, pure writer ----------------------------------------------------------------
 
@@ -144,11 +150,13 @@ class _StyledCell(Cell):  # type: ignore[misc]  # openpyxl is untyped
 
 
 class _Sheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl is untyped
-    """A write-only sheet that writes each row with one pre-styled cell per column.
+    """A write-only sheet that writes each data row as one string of XML, styled per column.
 
-    openpyxl's own path for styled write-only cells raises and catches an exception per cell
-    and builds a new cell for each; reusing one cell per column keeps a formatted sheet
-    close to a bare dump of the same values (bench/export.py).
+    openpyxl's own path builds an element per cell and serialises it through et_xmlfile's
+    pure-Python tree writer, about nine tenths of the time of a national export (docs/exports.md,
+    "Speed"). A plain row (values of the basic types, no note, no row height) is written here as
+    the very XML openpyxl would write for it (tests/test_exports.py compares them byte for byte);
+    any other row still goes through openpyxl's path, with one pre-styled cell per column.
     """
 
     def __init__(self, parent: Workbook, title: str):
@@ -156,12 +164,22 @@ class _Sheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl is untyped
         self.cells: Sequence[_StyledCell] = ()
         self.risky = _Styles(self).cell("text", quote=True)
         """Text that could be read as a formula: shown and kept as text (Excel's quote prefix)."""
+        self.fast = FAST_ROWS
+        self._looks: list[tuple[str, bool]] = []
+        self._risky_look = f' s="{self.risky.style_id}"' if self.risky.has_style else ""
+        self._plain = True
 
     def write(self, values: Sequence[Any], cells: Sequence[_StyledCell]) -> None:
-        self.cells = cells
+        """Append one row, each value styled by its column's cell."""
+        if cells is not self.cells:
+            self.cells = cells
+            self._looks = [(f' s="{c.style_id}"' if c.has_style else "", bool(is_date_format(c.number_format)))
+                           for c in cells]
+            self._plain = all(c.comment is None for c in cells)  # a note is written by openpyxl's path
         self.append(values)
 
     def _values_to_row(self, values: Sequence[Any], row_idx: int) -> Iterator[_StyledCell]:
+        """openpyxl's path: one pre-styled cell per column, texts kept as text (see the module docstring)."""
         cells = self.cells
         for col_idx, value in enumerate(values, 1):
             if value is None:
@@ -184,6 +202,76 @@ class _Sheet(WriteOnlyWorksheet):  # type: ignore[misc]  # openpyxl is untyped
             cell.column = col_idx
             cell.row = row_idx
             yield cell
+
+    def _write_rows(self) -> Iterator[None]:
+        """openpyxl's row loop, with plain rows written as strings straight into the sheet's XML stream."""
+        try:
+            xf = self._writer.xf.send(True)
+        except StopIteration:
+            self._already_saved()
+        raw = getattr(xf, "_file", None) if self.fast else None  # et_xmlfile's writer; not lxml's
+        epoch, iso = self.parent.epoch, self.parent.iso_dates
+        dims = self.row_dimensions
+        with xf.element("sheetData"):
+            row_idx = 1
+            try:
+                while True:
+                    values = yield
+                    xml = None
+                    if raw is not None and self._plain and not iso and row_idx not in dims:
+                        xml = self._row_xml(values, row_idx, epoch)
+                    if xml is None:
+                        self._writer.write_row(xf, self._values_to_row(values, row_idx), row_idx)
+                    else:
+                        raw(xml)
+                    row_idx += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
+
+    def _row_xml(self, values: Sequence[Any], row_idx: int, epoch: Any) -> str | None:
+        """The row as openpyxl writes it (see the class docstring); None: a value of another type."""
+        r = str(row_idx)
+        looks = self._looks
+        parts = [f'<row r="{r}">']
+        add = parts.append
+        for col_idx, value in enumerate(values):
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    continue
+                text = value[:32767]
+                if _ILLEGAL.search(text):
+                    value = _ILLEGAL.sub("", value)
+                    text = value[:32767]
+                look = self._risky_look if value[:1] in RISKY_START else looks[col_idx][0]
+                if not text:
+                    add(f'<c r="{_LETTERS[col_idx]}{r}"{look} t="inlineStr" />')
+                    continue
+                if "&" in text:
+                    text = text.replace("&", "&amp;")
+                if "<" in text:
+                    text = text.replace("<", "&lt;")
+                if ">" in text:
+                    text = text.replace(">", "&gt;")
+                stripped = text.strip()
+                space = ' xml:space="preserve"' if stripped and stripped != text else ""
+                add(f'<c r="{_LETTERS[col_idx]}{r}"{look} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                continue
+            look, dated = looks[col_idx]
+            if kind is float or kind is int:
+                if value != value or value in (math.inf, -math.inf):
+                    add(f'<c r="{_LETTERS[col_idx]}{r}"{look} t="n"><v /></c>')  # openpyxl writes no number
+                    continue
+            elif (kind is datetime or kind is date) and dated and getattr(value, "tzinfo", None) is None:
+                value = to_excel(value, epoch)
+            else:
+                return None
+            add(f'<c r="{_LETTERS[col_idx]}{r}"{look} t="n"><v>{value:.16g}</v></c>')
+        add("</row>")
+        return "".join(parts)
 
 
 class _Styles:

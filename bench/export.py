@@ -40,15 +40,15 @@ CATEGORIES = ("Ośrodek pomocy społecznej", "Centrum obsługi mieszkańców", "
 TOWNS = ("Łódź", "Żółkiewka", "Gdańsk", "Kraków", "Zielonki Dolne", "Dębnica Wielka", "Brzozowo", "Jaworzyn")
 
 
-def synthetic_edition(seed: int = 1) -> Edition:
-    """A published edition of INSTITUTIONS institutions with plausible scores, without a database."""
+def synthetic_edition(seed: int = 1, institutions: int = INSTITUTIONS) -> Edition:
+    """A published edition of `institutions` institutions with plausible scores, without a database."""
     rng = random.Random(seed)
     per_channel = CRITERIA // len(CHANNELS)
     channels = tuple(ChannelInfo(code, code.capitalize()) for code in CHANNELS)
     criteria = tuple(CriterionInfo(ch, f"{ch}_criterion_{k}", f"Czy pracownik {k} zachował się właściwie?")
                      for ch in CHANNELS for k in range(per_channel))
     base = []
-    for i in range(INSTITUTIONS):
+    for i in range(institutions):
         quality = rng.uniform(0.5, 0.98)
         contacts = {ch: tuple(min(1.0, max(0.0, rng.gauss(quality, 0.1)))
                               for _ in range(CONTACTS_PER_CHANNEL - (rng.random() < 0.1))) for ch in CHANNELS}

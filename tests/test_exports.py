@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -13,8 +13,10 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from audit import exports, publication, services
+from audit.exports import Column, Table
 from audit.extensions import db
 from audit.models import Answer, Campaign, Contact, Institution, Licence, Revision, RevisionStanding, User
+from bench.export import synthetic_edition
 
 from .conftest import Auth
 
@@ -397,3 +399,48 @@ def test_the_directors_workbook_names_no_auditor_in_any_part_of_the_file(demo_ap
         for name, text in parts.items():
             for secret in secrets:
                 assert secret not in text, (name, secret)
+
+
+def xlsx_parts(data: bytes) -> dict[str, bytes]:
+    """Every part of a workbook but its properties (which hold the time of writing)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def written(monkeypatch, fast: bool, tables, properties) -> bytes:
+    monkeypatch.setattr(exports, "FAST_ROWS", fast)
+    out = io.BytesIO()
+    exports.write_tables(tables, properties, out)
+    return out.getvalue()
+
+
+EDGE_TEXTS = ("Łódź & <Żółć>", " leading", "trailing ", "   ", "a\nb", "\x01\x02", "x\x0by", "=1+1", "-2", "#N/A",
+              "@A1", "\tTab", "\rCR", "ok" * 20_000, "=" + "\x01" * 3, "]]>", "\u2028 \U0001F600")
+EDGE_NUMBERS = (0, -0.0, 1, -7, 2**53 + 1, 10**20, 0.1 + 0.2, 1 / 3, 1e-300, 123456.789, float("nan"), float("inf"),
+                True, False)
+
+
+def test_fast_rows_write_the_very_xml_openpyxl_writes(monkeypatch):
+    """The fast row writer (one string per row) against openpyxl's own path, byte for byte, over every
+    kind of column and awkward values: texts to escape, to keep spaces of, to quote or to clean, numbers
+    openpyxl rounds to 16 digits or cannot write, dates in date columns and in others, notes on headers."""
+    kinds = ("text", "int", "points", "percent", "delta", "date", "datetime", "general")
+    columns = [Column(f"{kind} column", kind, comment="a note" if n % 3 == 0 else None, scale=n % 2 == 0)
+               for n, kind in enumerate(kinds)]
+    values = [*EDGE_TEXTS, *EDGE_NUMBERS, datetime(2026, 5, 1, 9, 30, 15, 500), datetime(1900, 1, 1),
+              date(2026, 12, 31), None, ""]
+    rows = [tuple(values[(i * 7 + j) % len(values)] for j in range(len(kinds))) for i in range(len(values) * 2)]
+    tables = [Table("Wszystko", columns, rows, caption=["Caption & <more>", "second line"],
+                    groups=["g"] * len(kinds), summary=["Field average", *[0.5] * (len(kinds) - 1)]),
+              Table("Plain", columns[:3], [(v, 1, 0.25) for v in EDGE_TEXTS])]
+    properties = exports.Properties(title="Test")
+    fast, reference = written(monkeypatch, True, tables, properties), written(monkeypatch, False, tables, properties)
+    assert xlsx_parts(fast) == xlsx_parts(reference)
+    assert len(xlsx_parts(fast)["xl/worksheets/sheet1.xml"]) > 10_000
+
+
+def test_fast_rows_write_the_edition_workbook_as_openpyxl_does(monkeypatch):
+    edition = synthetic_edition(institutions=40)
+    tables, properties = exports.edition_tables(edition), exports.edition_properties(edition)
+    fast, reference = written(monkeypatch, True, tables, properties), written(monkeypatch, False, tables, properties)
+    assert xlsx_parts(fast) == xlsx_parts(reference)
