@@ -184,7 +184,7 @@ def test_a_job_that_keeps_failing_ends_visibly_and_mails_the_organisers(jobs_app
 
 
 def test_a_worker_killed_in_the_middle_of_a_job_does_it_once_after_a_restart(tmp_path):
-    """A national-sized raw-answers export (300 institutions, about 50,000 rows) is killed with SIGKILL while it
+    """A national-sized raw-answers export (1,000 institutions, about 170,000 rows) is killed with SIGKILL while it
     writes; the restarted worker takes it up once the lease lapses and makes one file."""
     from bench import national
 
@@ -192,7 +192,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_does_it_once_after_a_restart(tmp
     if os.environ.get("TEST_DATABASE_URL"):
         app.config["JOBS_URL"] = None
     with app.app_context():
-        edition = national.build(300)
+        edition = national.build(1000)  # long enough to be caught writing by a progress report a second
         job = job_records.request("answers", db.session.get(Campaign, edition.campaign_id), None, {"language": "pl"})
         db.session.commit()
         job_id, total = job.id, exports.count_answer_rows(edition.campaign_id)
