@@ -1,5 +1,7 @@
 """Alembic migrations build the same schema as the models."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -15,41 +17,43 @@ from audit.extensions import db
 from .conftest import database_url
 
 
+@contextmanager
+def empty_database(tmp_path) -> Iterator[None]:
+    """An app context on a database with no tables (migrations start from here); emptied again afterwards."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
+                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        yield
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def not_huey(name, type_, parent_names):
     """huey's queue tables (audit/jobs.py) are huey's own, made by huey, not by a migration."""
     return not (type_ == "table" and name and name.startswith("huey_"))
 
 
 def test_upgrade_from_empty_matches_the_models(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    with empty_database(tmp_path):
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": not_huey}), db.metadata)
             assert diff == []
             head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
             assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE alembic_version"))
 
 
 def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_path):
     """Appeals filed twice by the race the index now prevents are kept, closed as duplicates, and logged."""
     from audit.models import Appeal, AuditEvent, Contact
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    with empty_database(tmp_path):
         upgrade(revision="0006")
         # the user table as it was at 0006 (the model has columns added since)
         director_id = db.session.execute(sa.insert(sa.table("user", sa.column("id"), sa.column("email"), sa.column("name"),
@@ -99,23 +103,13 @@ def test_0007_closes_duplicate_open_appeals_before_holding_one_per_contact(tmp_p
         assert all(f"Duplicate of appeal {appeals[0].id}" in a.resolution for a in appeals[1:])
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(
             action="appeal_rejected", object_id=contact_id)) == 2
-        db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE alembic_version"))
 
 
 def test_0016_adds_plans_in_public_off_for_existing_editions_and_downgrades(tmp_path):
     """An edition that exists before 0016 keeps its plans out of public; the downgrade drops the choice."""
     from flask_migrate import downgrade
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "t",
-                      "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool}})
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    with empty_database(tmp_path):
         upgrade(revision="0014")
         campaign = sa.table("campaign", sa.column("id"), sa.column("name"), sa.column("year"), sa.column("status"),
                             sa.column("threshold"), sa.column("missing_channel"), sa.column("evidence_to_directors"),
@@ -135,7 +129,3 @@ def test_0016_adds_plans_in_public_off_for_existing_editions_and_downgrades(tmp_
             assert "plans_in_public" not in {c["name"] for c in sa.inspect(conn).get_columns("campaign")}
             assert conn.execute(sa.text("SELECT name FROM campaign")).scalar_one() == "E"  # the edition stays
         upgrade()
-        db.session.remove()
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE alembic_version"))
