@@ -164,6 +164,26 @@ def test_organiser_sees_the_demo_ranking_with_every_institution(auth, demo_app):
     assert "Tak" in page and "Nie" in page  # some institutions get a licence, some do not
 
 
+def test_a_ranking_row_without_a_licence_says_which_rule_kept_it(auth, demo_app):
+    """Points at the threshold or above and no licence: the row names the failed rule, in Polish."""
+    from audit import standings
+    from audit.i18n import describe_reason
+    from audit.models import Campaign
+
+    auth.as_role("organiser")
+    page = auth.client.get("/organiser/campaigns/1/ranking").get_data(as_text=True)
+    with demo_app.test_request_context():
+        result = standings.live(db.session.get(Campaign, 1))
+        refused = [r for r in result.institutions if not r.licensed and not r.overridden
+                   and r.points is not None and r.points >= result.threshold]
+        assert refused  # the demo has such an institution (a missing channel contact or a critical failure)
+        for row in refused:
+            why = [describe_reason(reason) for reason in row.reasons if not reason.passed]
+            assert why and all(f'<small class="why">{text}</small>' in page for text in why)
+        licensed = next(r for r in result.institutions if r.licensed)
+        assert not [x for x in licensed.reasons if not x.passed]
+
+
 def test_category_filter_shows_only_that_category(auth):
     auth.as_role("organiser")
     page = auth.client.get("/organiser/campaigns/1/ranking?category=helpline").get_data(as_text=True)
