@@ -243,9 +243,7 @@ def stored_fairness(campaign: Campaign, user: User | None) -> StoredFairness:
     done = job_records.latest("fairness", campaign.id, state="done")
     figures = job_records.load_result(done) if done is not None else None
     current = figures is not None and figures.state == state
-    job = db.session.scalar(sa.select(JobRecord).where(  # asked for with the button, or by another organiser
-        JobRecord.kind == "fairness", JobRecord.campaign_id == campaign.id, JobRecord.state.in_(job_records.PENDING))
-        .order_by(JobRecord.id.desc()).limit(1))
+    job = job_records.pending("fairness", campaign.id)  # asked for with the button, or by another organiser
     if not current and job is None:
         job = job_records.request("fairness", campaign, user, key=f"fairness:{campaign.id}:{state}")
         db.session.commit()

@@ -42,13 +42,6 @@ def start(user: User, now: datetime | None = None) -> str:
     return token
 
 
-def current(token: str | None, user_id: int, lifetimes: Lifetimes, now: datetime | None = None) -> UserSession | None:
-    """The open session of this token and user, if it has not ended, idled out or grown too old.
-    Notes its use (at most once a minute)."""
-    found = user_and_session(token, user_id, lifetimes, now)
-    return found[1] if found else None
-
-
 def user_and_session(token: str | None, user_id: int, lifetimes: Lifetimes,
                      now: datetime | None = None) -> tuple[User, UserSession] | None:
     """The user and their open session of this token, read in one query (every request of a logged-in
