@@ -130,6 +130,9 @@ def read_criteria(specs: tuple[CriterionSpec, ...], formdata: Any) -> PostedCrit
 
 
 class ContactFormBase(FlaskForm):
+    class Meta:
+        csrf = False  # CSRFProtect has checked the request's token before any view runs; a second check repeats it
+
     client_id = HiddenField(validators=[_client_id])
     base_version = HiddenField()
     action = HiddenField(default="save")

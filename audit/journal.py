@@ -1,8 +1,8 @@
 """The audit log: every decision that changes a result, appended, never edited.
 
 Review outcomes, corrections, licence overrides, grants and revocations, publications:
-each use case calls record() in the same transaction as the change it logs, so a change
-and its entry are committed together or not at all.
+each use case calls record() (or append(), where no row object is wanted back) in the same
+transaction as the change it logs, so a change and its entry are committed together or not at all.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import AuditEvent, User
+from .models import AuditEvent, User, utcnow
 
 
 def record(action: str, *, actor: User | None, object_type: str, object_id: int | None,
@@ -22,6 +22,18 @@ def record(action: str, *, actor: User | None, object_type: str, object_id: int 
                        object_id=object_id, campaign_id=campaign_id, reason=reason or None, details=details)
     db.session.add(event)
     return event
+
+
+def append(action: str, *, actor_id: int | None, object_type: str, object_id: int | None,
+           campaign_id: int | None = None, **details: Any) -> None:
+    """Append one entry at once, as one statement with no row object for the session to track
+    (the auditor's submission, the busiest writer of the log)."""
+    db.session.connection().execute(_APPEND, {
+        "at": utcnow(), "action": action, "actor_id": actor_id, "object_type": object_type, "object_id": object_id,
+        "campaign_id": campaign_id, "reason": None, "details": details})
+
+
+_APPEND = sa.insert(AuditEvent.__table__)
 
 
 def history(object_type: str, object_id: int) -> list[AuditEvent]:

@@ -90,6 +90,18 @@ def insert_answer_rows(rows: list[dict[str, Any]]) -> None:
         connection.execute(sa.insert(Answer.__table__), rows)
 
 
+def insert_new_answers(contact_id: int, result: scoring.ContactScore, answers: Mapping[str, scoring.AnswerValue],
+                       comments: Mapping[str, str], finished: bool) -> None:
+    """Store the rows of a contact that has none yet, each with the points the engine gave it."""
+    rows = [{"contact_id": contact_id, "criterion_id": item.criterion_id,
+             "value": None if answers.get(item.criterion_id) is None else stored_value(answers[item.criterion_id]),
+             "comment": comments.get(item.criterion_id) or None, "earned": float(item.earned),
+             "possible": float(item.possible), "critical_failed": item.critical_failed}
+            for item in result.criteria if _kept(item, answers, comments, finished)]
+    if rows:
+        insert_answer_rows(rows)
+
+
 def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
                    comments: Mapping[str, str] | None = None) -> scoring.ContactScore:
     """Replace a contact's answers, each stored with the points the engine gives it."""
@@ -99,13 +111,7 @@ def record_answers(contact: Contact, answers: Mapping[str, scoring.AnswerValue],
     finished = contact.status not in IN_PROGRESS
     if sa.inspect(contact).pending:  # a contact being made: one multi-row INSERT, no Answer objects to track
         db.session.flush()  # the contact's id
-        rows = [{"contact_id": contact.id, "criterion_id": item.criterion_id,
-                 "value": None if answers.get(item.criterion_id) is None else stored_value(answers[item.criterion_id]),
-                 "comment": comments.get(item.criterion_id) or None, "earned": float(item.earned),
-                 "possible": float(item.possible), "critical_failed": item.critical_failed}
-                for item in result.criteria if _kept(item, answers, comments, finished)]
-        if rows:
-            insert_answer_rows(rows)
+        insert_new_answers(contact.id, result, answers, comments, finished)
         db.session.expire(contact, ["answers"])
         return result
     existing = {a.criterion_id: a for a in contact.answers}

@@ -42,6 +42,12 @@ def start(user: User, now: datetime | None = None) -> str:
     return token
 
 
+_USER_AND_SESSION = (sa.select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+                     .where(User.id == sa.bindparam("user_id"), UserSession.token_hash == sa.bindparam("token_hash")))
+"""Built once: every request of a logged-in person runs it, and a statement built anew each time costs a
+fifth of the query's client time (building it, then computing its cache key)."""
+
+
 def user_and_session(token: str | None, user_id: int, lifetimes: Lifetimes,
                      now: datetime | None = None) -> tuple[User, UserSession] | None:
     """The user and their open session of this token, read in one query (every request of a logged-in
@@ -49,8 +55,7 @@ def user_and_session(token: str | None, user_id: int, lifetimes: Lifetimes,
     if not token:
         return None
     now = now or utcnow()
-    found = db.session.execute(sa.select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
-                               .where(User.id == user_id, UserSession.token_hash == _hash(token))).first()
+    found = db.session.execute(_USER_AND_SESSION, {"user_id": user_id, "token_hash": _hash(token)}).first()
     if found is None:
         return None
     user, row = found

@@ -458,3 +458,35 @@ def test_a_draft_of_comments_alone_is_stored_with_empty_answers(demo_app, audito
             for a in contact_of(demo_app, assignment).answers}
     assert rows == {("greeting", None, "Nikt nie powitał", 0.0, 2.0, False),  # unanswered yet: nothing earned
                     ("signage", None, "Brak tablicy", 0.0, 1.0, False)}
+
+
+def test_a_first_submission_is_three_writes_after_three_reads(demo_app, auditor):
+    """The field app's busiest request: the person and session, the assignment, what is stored; then the
+    contact, its answers and its log entry, each one statement (no ORM bookkeeping, no re-read after)."""
+    assignment = todo(demo_app, "visit")
+    form = open_form(auditor, assignment)
+    data = {**form, "action": "submit", **best_answers(VISIT), "f_contacted_at": "2026-11-20T10:15",
+            "f_wait_minutes": "4"}
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()[:3]))
+
+    with demo_app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = auditor.post(f"/auditor/assignments/{assignment}", data=data)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/auditor/")
+    writes = [s for s in statements if not s.startswith("SELECT")]
+    assert writes == ["INSERT INTO contact", "INSERT INTO answer", "INSERT INTO audit_event"], statements
+    assert len(statements) == 6, statements
+    contact = contact_of(demo_app, assignment)
+    with demo_app.app_context():
+        entry = db.session.scalar(sa.select(AuditEvent).filter_by(action="contact_submitted", object_id=contact.id))
+        assert (entry.actor_id, entry.campaign_id, entry.object_type) == (contact.auditor_id, contact.campaign_id,
+                                                                          "contact")
+    assert contact.status == "submitted" and contact.version == 1 and contact.client_id == form["client_id"]
+    assert sum(a.earned for a in contact.answers) == sum(a.possible for a in contact.answers) > 0
