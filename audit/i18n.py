@@ -99,7 +99,7 @@ EVENT_LABELS = {
     "edition_status": _l("edition stage changed"),
     "assignments_planned": _l("assignments planned"),
     "assignment_moved": _l("assignment moved"),
-    "director_access": _l("directors' appeal window or evidence access changed"),
+    "director_access": _l("directors' settings changed (appeals, evidence, comments, plans in public)"),
     "appeal_filed": _l("appeal filed by the director"),
     "appeal_upheld": _l("appeal upheld"),
     "appeal_rejected": _l("appeal rejected"),
