@@ -125,8 +125,8 @@ def test_a_file_is_deleted_only_after_its_deletion_commits(app):
 def refusing(app, table: str, event: str):
     """A trigger that makes the database refuse every INSERT or DELETE on `table`, as a full disk or a
     lost connection would at that point: a real failure inside the request's transaction."""
-    postgres = db.engine.dialect.name == "postgresql"
     with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
         with db.engine.begin() as conn:
             if postgres:
                 conn.execute(sa.text("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -168,6 +168,66 @@ def counted_contact(app) -> tuple[int, int]:
         director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
         institution = director.institutions[0].id
         return min(publication.counted_contacts(PAST, institution)), institution
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_savepoint_rolled_back_takes_its_files_and_a_released_one_waits_for_the_outer_commit(app):
+    with app.app_context():
+        storage.save(KEY_A, b"outside the savepoint")
+        with db.session.begin_nested() as savepoint:
+            storage.save(KEY_B, b"inside, rolled back")
+            savepoint.rollback()
+        assert keys(app) == [KEY_A]  # the savepoint's file went with it, the outer one stays
+        db.session.commit()
+        assert keys(app) == [KEY_A]
+
+        with db.session.begin_nested():  # released: its file now lives or dies with the outer transaction
+            storage.save(KEY_B, b"inside, released")
+        db.session.rollback()
+        assert keys(app) == [KEY_A]
+
+        with db.session.begin_nested():  # a deletion in a released savepoint waits for the outer commit
+            storage.discard(KEY_A)
+        assert keys(app) == [KEY_A]
+        db.session.rollback()
+        assert keys(app) == [KEY_A]
+        with db.session.begin_nested():
+            storage.discard(KEY_A)
+        db.session.commit()
+        assert keys(app) == []
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_an_upload_whose_request_fails_after_the_write_leaves_no_file(demo_app):
+    client = demo_app.test_client()
+    assignment = contact_with_draft(demo_app, client)
+    # TESTING propagates the error; a server answers with the 500 page
+    with refusing(demo_app, "evidence", "INSERT"), pytest.raises(sa.exc.IntegrityError):
+        upload(client, assignment, "odpowiedz.txt", "Treść".encode())
+    assert keys(demo_app) == []
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
+    assert upload(client, assignment, "odpowiedz.txt", "Treść".encode()).status_code == 302  # and it works again
+    with demo_app.app_context():
+        assert keys(demo_app) == [db.session.scalars(sa.select(Evidence.storage_key)).one()]
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_removal_whose_commit_fails_keeps_the_file(demo_app):
+    client = demo_app.test_client()
+    assignment = contact_with_draft(demo_app, client)
+    assert upload(client, assignment, "odpowiedz.txt", "Treść".encode()).status_code == 302
+    with demo_app.app_context():
+        item_id, key = db.session.execute(sa.select(Evidence.id, Evidence.storage_key)).one()
+    token = hidden_fields(client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
+    remove = f"/auditor/assignments/{assignment}/evidence/{item_id}/delete"
+    with refusing(demo_app, "evidence", "DELETE"), pytest.raises(sa.exc.IntegrityError):
+        client.post(remove, data={"csrf_token": token, "confirm": "1"})
+    assert keys(demo_app) == [key] and storage.store_of(demo_app).read(key) == "Treść".encode()
+    with demo_app.app_context():
+        assert db.session.get(Evidence, item_id) is not None
+    assert client.post(remove, data={"csrf_token": token, "confirm": "1"}).status_code == 302
+    assert keys(demo_app) == []
 
 
 # --- moving a local install into a bucket, and checking ------------------------------------------
@@ -212,6 +272,26 @@ def test_a_local_install_moves_into_a_bucket_with_one_command(demo_app, tmp_path
 
 
 # --- two app processes, one database, one bucket ---------------------------------------------------
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_two_app_instances_on_one_database_and_store_see_each_others_files(app, tmp_path):
+    other = create_app(dict(app.config))  # a second process of the same install: same database, same store
+    assert other is not app and storage.store_of(other) is not storage.store_of(app)
+    with app.app_context():
+        storage.save(KEY_A, b"from the first")
+        db.session.commit()
+    with other.app_context():
+        assert storage.store().read(KEY_A) == b"from the first"
+        storage.save(KEY_B, b"from the second")
+        db.session.commit()
+        storage.discard(KEY_A)
+        db.session.commit()
+    with app.app_context():
+        assert storage.store().read(KEY_B) == b"from the second"
+        assert [f.key for f in storage.store().list()] == [KEY_B]
+        with pytest.raises(storage.MissingFile):
+            storage.store().read(KEY_A)
 
 
 # --- the director's appeal document --------------------------------------------------------------
