@@ -10,9 +10,10 @@ lingers that no row names:
 
 - `save(key, data)` writes the file at once (the row that names it commits after it) and records the
   key on the session; if that transaction, or the savepoint it was written in, rolls back or is closed
-  without committing, the file is deleted again.
-- `discard(key)` deletes nothing yet: the file is deleted after the transaction commits, and kept if
-  it rolls back.
+  without committing, the file is deleted again. A savepoint released (committed) decides nothing: its
+  files follow the outer transaction.
+- `discard(key)` deletes nothing yet: the file is deleted after the outermost transaction commits, and
+  kept if it, or the savepoint the discard was made in, rolls back.
 
 Only a process killed between a write and its commit leaves a file no row names; `flask storage
 check` lists such files and `--delete-orphans` removes them (docs/operations.md).
@@ -379,7 +380,13 @@ def _remove(entries: list[tuple[Any, Store, str]], why: str) -> None:
 
 @event.listens_for(so.Session, "after_commit")
 def _after_commit(on: so.Session) -> None:
-    """The outermost transaction committed: what it wrote stays, what it discarded goes."""
+    """The outermost transaction committed: what it wrote stays, what it discarded goes.
+
+    SQLAlchemy fires this for a released savepoint too (still the session's nested transaction while the
+    event runs): nothing is decided then, since the outer transaction may still roll back; its entries stay
+    recorded under the savepoint, which `_within` counts as inside the outer transaction."""
+    if on.get_nested_transaction() is not None:
+        return
     on.info.pop(WRITTEN, None)
     _remove(on.info.pop(DOOMED, None) or [], "after its row's deletion was committed")
 

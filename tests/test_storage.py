@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from audit import appeals, create_app, evidence, publication, storage
 from audit.cli import storage_cli
 from audit.extensions import db
-from audit.models import Contact, Evidence, Setting, User
+from audit.models import Appeal, Campaign, Contact, Evidence, Setting, User
 from audit.storage import LocalStore, S3Store, StorageError
 
 from .conftest import Auth, s3_settings
@@ -125,8 +125,8 @@ def test_a_file_is_deleted_only_after_its_deletion_commits(app):
 def refusing(app, table: str, event: str):
     """A trigger that makes the database refuse every INSERT or DELETE on `table`, as a full disk or a
     lost connection would at that point: a real failure inside the request's transaction."""
-    postgres = db.engine.dialect.name == "postgresql"
     with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
         with db.engine.begin() as conn:
             if postgres:
                 conn.execute(sa.text("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -168,6 +168,66 @@ def counted_contact(app) -> tuple[int, int]:
         director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
         institution = director.institutions[0].id
         return min(publication.counted_contacts(PAST, institution)), institution
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_savepoint_rolled_back_takes_its_files_and_a_released_one_waits_for_the_outer_commit(app):
+    with app.app_context():
+        storage.save(KEY_A, b"outside the savepoint")
+        with db.session.begin_nested() as savepoint:
+            storage.save(KEY_B, b"inside, rolled back")
+            savepoint.rollback()
+        assert keys(app) == [KEY_A]  # the savepoint's file went with it, the outer one stays
+        db.session.commit()
+        assert keys(app) == [KEY_A]
+
+        with db.session.begin_nested():  # released: its file now lives or dies with the outer transaction
+            storage.save(KEY_B, b"inside, released")
+        db.session.rollback()
+        assert keys(app) == [KEY_A]
+
+        with db.session.begin_nested():  # a deletion in a released savepoint waits for the outer commit
+            storage.discard(KEY_A)
+        assert keys(app) == [KEY_A]
+        db.session.rollback()
+        assert keys(app) == [KEY_A]
+        with db.session.begin_nested():
+            storage.discard(KEY_A)
+        db.session.commit()
+        assert keys(app) == []
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_an_upload_whose_request_fails_after_the_write_leaves_no_file(demo_app):
+    client = demo_app.test_client()
+    assignment = contact_with_draft(demo_app, client)
+    # TESTING propagates the error; a server answers with the 500 page
+    with refusing(demo_app, "evidence", "INSERT"), pytest.raises(sa.exc.IntegrityError):
+        upload(client, assignment, "odpowiedz.txt", "Treść".encode())
+    assert keys(demo_app) == []
+    with demo_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 0
+    assert upload(client, assignment, "odpowiedz.txt", "Treść".encode()).status_code == 302  # and it works again
+    with demo_app.app_context():
+        assert keys(demo_app) == [db.session.scalars(sa.select(Evidence.storage_key)).one()]
+
+
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_a_removal_whose_commit_fails_keeps_the_file(demo_app):
+    client = demo_app.test_client()
+    assignment = contact_with_draft(demo_app, client)
+    assert upload(client, assignment, "odpowiedz.txt", "Treść".encode()).status_code == 302
+    with demo_app.app_context():
+        item_id, key = db.session.execute(sa.select(Evidence.id, Evidence.storage_key)).one()
+    token = hidden_fields(client.get(f"/auditor/assignments/{assignment}").get_data(as_text=True))["csrf_token"]
+    remove = f"/auditor/assignments/{assignment}/evidence/{item_id}/delete"
+    with refusing(demo_app, "evidence", "DELETE"), pytest.raises(sa.exc.IntegrityError):
+        client.post(remove, data={"csrf_token": token, "confirm": "1"})
+    assert keys(demo_app) == [key] and storage.store_of(demo_app).read(key) == "Treść".encode()
+    with demo_app.app_context():
+        assert db.session.get(Evidence, item_id) is not None
+    assert client.post(remove, data={"csrf_token": token, "confirm": "1"}).status_code == 302
+    assert keys(demo_app) == []
 
 
 # --- moving a local install into a bucket, and checking ------------------------------------------
@@ -214,6 +274,26 @@ def test_a_local_install_moves_into_a_bucket_with_one_command(demo_app, tmp_path
 # --- two app processes, one database, one bucket ---------------------------------------------------
 
 
+@pytest.mark.parametrize("evidence_store", ["local", "s3"])
+def test_two_app_instances_on_one_database_and_store_see_each_others_files(app, tmp_path):
+    other = create_app(dict(app.config))  # a second process of the same install: same database, same store
+    assert other is not app and storage.store_of(other) is not storage.store_of(app)
+    with app.app_context():
+        storage.save(KEY_A, b"from the first")
+        db.session.commit()
+    with other.app_context():
+        assert storage.store().read(KEY_A) == b"from the first"
+        storage.save(KEY_B, b"from the second")
+        db.session.commit()
+        storage.discard(KEY_A)
+        db.session.commit()
+    with app.app_context():
+        assert storage.store().read(KEY_B) == b"from the second"
+        assert [f.key for f in storage.store().list()] == [KEY_B]
+        with pytest.raises(storage.MissingFile):
+            storage.store().read(KEY_A)
+
+
 # --- the director's appeal document --------------------------------------------------------------
 
 
@@ -237,3 +317,120 @@ def counting(app):
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
+
+
+# --- a file that is not yours answers as one that does not exist ------------------------------------
+
+EVERYONE = {"anonymous": None, "director": "director@demo.test", "director2": "director2@demo.test",
+            "auditor": "auditor@demo.test", "auditor2": "auditor2@demo.test", "organiser": "organiser@demo.test"}
+
+
+def requesters(app, names) -> dict[str, object]:
+    """Each named requester as a function giving their client: a logged-in one kept, and for the anonymous
+    visitor a new one each time (the login redirect flashes into the session, and the flashes pile up)."""
+    clients = {}
+    for name in names:
+        if EVERYONE[name] is None:
+            clients[name] = app.test_client
+            continue
+        client = app.test_client()
+        assert Auth(client).login(EVERYONE[name]).status_code == 302, name
+        clients[name] = lambda client=client: client
+    return clients
+
+
+def unused_id(app, model, existing: int) -> int:
+    """An id no row has, of as many digits as `existing`: the two URLs, and so the two answers, are as long."""
+    with app.app_context():
+        top = db.session.scalar(sa.select(sa.func.max(model.id)))
+    candidate = 10 ** len(str(existing)) - 1
+    assert candidate > top, "no unused id of the same length"
+    return candidate
+
+
+def opened_cookie(app, header: str) -> str:
+    """A session cookie with its signed value replaced by what it holds (the signature carries the second it
+    was made), so that two cookies compare by their contents and attributes."""
+    name, _, rest = header.partition("=")
+    value, _, attributes = rest.partition(";")
+    if name == app.config["SESSION_COOKIE_NAME"] and value:
+        serializer = app.session_interface.get_signing_serializer(app)
+        value = repr(sorted(serializer.loads(value).items()))
+    return f"{name}={value};{attributes}"
+
+
+def answer(app, client, url: str, instead: str | None = None):
+    """Status, every header (cookies included) and body of a GET, with `url` written as `instead` wherever it
+    shows (the language links of a 404, the next= of a login redirect), and the SQL it ran."""
+    from urllib.parse import quote
+
+    with counting(app) as statements, client.get(url) as response:
+        headers, body = sorted(response.headers.items()), response.get_data()
+    headers = [(k, opened_cookie(app, v) if k == "Set-Cookie" else v) for k, v in headers]
+    if instead is not None:
+        swaps = [(url, instead), (quote(url, safe=""), quote(instead, safe="")), (quote(url), quote(instead))]
+        for old, new in swaps:
+            body = body.replace(old.encode(), new.encode())
+            headers = [(k, v.replace(old, new)) for k, v in headers]
+    return response.status_code, headers, body, statements
+
+
+def alike(app, clients, existing: str, missing: str, same_queries: bool) -> dict[str, int]:
+    """Each requester gets for `existing` byte for byte what they get for `missing`; returns their statuses."""
+    statuses = {}
+    for name, client in clients.items():
+        answer(app, client(), missing)  # warm: the first request of a client loads what later ones reuse
+        status, headers, body, statements = answer(app, client(), existing, instead=missing)
+        status_missing, headers_missing, body_missing, statements_missing = answer(app, client(), missing)
+        assert status == status_missing, name
+        assert headers == headers_missing, name  # Content-Length, Set-Cookie, Content-Type, every one
+        assert body == body_missing, name
+        if same_queries:
+            assert statements == statements_missing, name  # the same work: no time tells them apart
+        statuses[name] = status
+    return statuses
+
+
+def test_an_appeal_document_not_ones_own_answers_like_a_missing_one_to_everyone(demo_app):
+    contact_id, _ = counted_contact(demo_app)
+    with demo_app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        contact = db.session.get(Contact, contact_id)
+        with_document = appeals.file_appeal(director, contact, "Źle.", document=appeals.Document("pismo.txt", b"Pismo"))
+        second = db.session.get(Contact, max(publication.counted_contacts(PAST, contact.institution_id)))
+        assert second.id != contact.id
+        without = appeals.file_appeal(director, second, "Bez pisma.")  # one waiting appeal per contact
+        db.session.commit()
+        ids = with_document.id, without.id
+    url = "/director/appeals/{}/document".format
+    missing = url(unused_id(demo_app, Appeal, ids[0]))
+    assert len(str(ids[1])) == len(str(ids[0]))
+    own = requesters(demo_app, ["director"])
+    with own["director"]().get(url(ids[0])) as served:
+        assert served.status_code == 200 and served.data == b"Pismo"  # the owner gets it: the URL is the right one
+
+    others = requesters(demo_app, ["anonymous", "director2", "auditor", "auditor2", "organiser"])
+    statuses = alike(demo_app, others, url(ids[0]), missing, same_queries=True)
+    assert statuses == dict.fromkeys(others, 404)
+    assert alike(demo_app, own, url(ids[1]), missing, same_queries=True) == {"director": 404}  # no document
+
+
+def test_evidence_a_director_may_not_see_answers_like_missing_evidence_to_everyone(demo_app):
+    from .test_evidence import shared_evidence
+
+    _institution, (item,) = shared_evidence(demo_app, [("odpowiedz.txt", "Treść".encode())])
+    with demo_app.app_context():
+        auditor = db.session.get(Evidence, item).contact.auditor.email
+    url = "/evidence/{}".format
+    missing = url(unused_id(demo_app, Evidence, item))
+    names = [n for n, email in EVERYONE.items() if email not in (auditor, "organiser@demo.test", "director@demo.test")]
+    others = requesters(demo_app, names)
+    statuses = alike(demo_app, others, url(item), missing, same_queries=True)
+    assert statuses == {n: 302 if n == "anonymous" else 404 for n in names}
+
+    director = requesters(demo_app, ["director"])
+    assert director["director"]().get(url(item)).status_code == 200  # shared with the institution's director
+    with demo_app.app_context():
+        db.session.get(Campaign, PAST).evidence_to_directors = False  # the edition no longer shares evidence
+        db.session.commit()
+    assert alike(demo_app, director, url(item), missing, same_queries=True) == {"director": 404}
