@@ -14,10 +14,11 @@ only flush; the view commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 from .accounts import LIFETIMES, token_hash
 from .extensions import db
@@ -44,6 +46,9 @@ from .models import (
     User,
     director_institution,
 )
+
+if TYPE_CHECKING:
+    from .standings import FrozenRow
 
 PRODUCT = "Audyt Zaufania"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # `make run`; PUBLIC_URL is required once mail is really sent
@@ -144,9 +149,12 @@ class Queued:
     compose: Callable[[], Letter]
     secret: str | None = None
     topic: str | None = None
+    data: Any = None
+    """What a Stencil fills this message's slots from."""
 
 
-def _queue_many(messages: Sequence[Queued]) -> int:
+def _queue_many(messages: Sequence[Queued], write: Callable[[Sequence[Queued]], list[dict[str, Any]]] | None = None
+                ) -> int:
     """The messages of one event to many people (a publication mails every director): the same rules as
     `_queue`, with one query for those already made, one for opt-outs and one INSERT; how many were written."""
     existing: set[str] = set()
@@ -156,33 +164,98 @@ def _queue_many(messages: Sequence[Queued]) -> int:
     topics = {m.topic for m in messages if m.topic is not None}
     turned_off = {(u, t) for u, t in db.session.execute(
         sa.select(MailOptOut.user_id, MailOptOut.topic).where(MailOptOut.topic.in_(topics)))} if topics else set()
-    rows = [_written(m) for m in messages if m.key not in existing and (
+    kept = [m for m in messages if m.key not in existing and (
         m.topic is None or (m.user.active and (m.user.id, m.topic) not in turned_off))]
+    rows = write(kept) if write is not None else [_written(m) for m in kept]
     if rows:
         db.session.execute(sa.insert(MailMessage), rows)  # one executemany; the columns' defaults apply
         db.session.info[QUEUED] = True
     return len(rows)
 
 
+def _language(user: User) -> str:
+    return user.language if user.language in current_app.config["LANGUAGES"] else "pl"
+
+
 def _written(message: Queued) -> dict[str, Any]:
     """A message rendered in its recipient's language, as the outbox row's columns."""
-    user = message.user
-    language = user.language if user.language in current_app.config["LANGUAGES"] else "pl"
+    language = _language(message.user)
     with force_locale(language):
-        letter = message.compose()
-        footer = _("This message was sent by %(product)s. You receive it because you have an account there.",
-                   product=PRODUCT)
-        if message.topic is not None:
-            footer += " " + _("You can turn such messages off under Notifications: %(link)s",
-                              link=absolute_url("auth.notifications"))
-        text = "\n\n".join([letter.greeting, *letter.paragraphs, *(["\n".join(f"- {i}" for i in letter.items)]
-                                                                   if letter.items else []),
-                            *([_quote(letter.quote)] if letter.quote else []),
-                            f"{letter.link_label}:\n{letter.link}", f"-- \n{PRODUCT}\n{footer}"]) + "\n"
-        html = render_template("mail/message.html", letter=letter, product=PRODUCT, footer=footer, lang=language)
+        subject, text, html = _rendered(message.compose(), language, message.topic)
+    return _columns(message, language, subject, text, html)
+
+
+def _rendered(letter: Letter, language: str, topic: str | None) -> tuple[str, str, str]:
+    """A letter's subject, plain text and HTML, in the locale in force (which is `language`)."""
+    footer = _("This message was sent by %(product)s. You receive it because you have an account there.",
+               product=PRODUCT)
+    if topic is not None:
+        footer += " " + _("You can turn such messages off under Notifications: %(link)s",
+                          link=absolute_url("auth.notifications"))
+    text = "\n\n".join([letter.greeting, *letter.paragraphs, *(["\n".join(f"- {i}" for i in letter.items)]
+                                                              if letter.items else []),
+                        *([_quote(letter.quote)] if letter.quote else []),
+                        f"{letter.link_label}:\n{letter.link}", f"-- \n{PRODUCT}\n{footer}"]) + "\n"
+    html = render_template("mail/message.html", letter=letter, product=PRODUCT, footer=footer, lang=language)
+    return f"{letter.subject} · {PRODUCT}", text, html
+
+
+def _columns(message: Queued, language: str, subject: str, text: str, html: str) -> dict[str, Any]:
+    user = message.user
     return {"key": message.key, "kind": message.kind, "user_id": user.id, "to_address": user.email,
-            "language": language, "subject": f"{letter.subject} · {PRODUCT}", "text": text, "html": html,
-            "secret": message.secret}
+            "language": language, "subject": subject, "text": text, "html": html, "secret": message.secret}
+
+
+_SLOT = "\x1e{}\x1e"
+_SLOTS = re.compile("\x1e(\\w+)\x1e")
+
+
+class Stencil:
+    """One event's letter to many people, rendered once per language and variant with each person's own words
+    (a name, an institution, a link) left as slots, then filled in per message.
+
+    `fields(user, data)` -> (variant, slot -> value), called in the recipient's locale (so numbers are said
+    as they would be); `letter(data, values)` -> the Letter, the variant's words around `values`. A message is
+    exactly what `_written` makes of it alone: the slots are filled in one pass (a value is never read again
+    for slots), escaped in the HTML as the template escapes it. `fixed`: the words the stencil itself holds
+    beside the translations (an edition's name); one holding a slot's marker renders each message alone.
+    """
+
+    def __init__(self, letter: Callable[[Any, Mapping[str, str]], Letter],
+                 fields: Callable[[User, Any], tuple[Hashable, dict[str, str]]], fixed: Sequence[str] = ()):
+        self.letter, self.fields = letter, fields
+        self.usable = not any("\x1e" in words for words in fixed)
+
+    def queued(self, user: User, kind: str, key: str, data: Any, topic: str | None = None) -> Queued:
+        """The message, composable alone too (what `_written` does with it)."""
+        return Queued(user, kind, key, lambda: self.letter(data, self.fields(user, data)[1]), topic=topic, data=data)
+
+    def write(self, messages: Sequence[Queued]) -> list[dict[str, Any]]:
+        """The outbox rows of `messages`, in their order."""
+        if not self.usable:
+            return [_written(m) for m in messages]
+        rows: list[dict[str, Any]] = [{} for _m in messages]
+        by_language: dict[str, list[int]] = {}
+        for n, message in enumerate(messages):
+            by_language.setdefault(_language(message.user), []).append(n)
+        for language, indices in by_language.items():
+            with force_locale(language):
+                rendered: dict[Hashable, tuple[str, str, str]] = {}
+                for n in indices:
+                    message = messages[n]
+                    variant, values = self.fields(message.user, message.data)
+                    if variant not in rendered:
+                        slots = {name: _SLOT.format(name) for name in values}
+                        rendered[variant] = _rendered(self.letter(message.data, slots), language, message.topic)
+                    subject, text, html = rendered[variant]
+                    escaped = {name: str(escape(value)) for name, value in values.items()}
+                    rows[n] = _columns(message, language, _fill(subject, values), _fill(text, values),
+                                       _fill(html, escaped))
+        return rows
+
+
+def _fill(stencil: str, values: Mapping[str, str]) -> str:
+    return _SLOTS.sub(lambda m: values[m.group(1)], stencil)
 
 
 def _quote(words: str) -> str:
@@ -362,42 +435,49 @@ def appeal_filed(appeal: Appeal, event_id: int) -> list[MailMessage]:
     return messages
 
 
-def results_published(revision: Revision, event_id: int) -> int:
-    """To every director of an institution the revision ranks: its result is out, with a link to it.
-    Written in one batch (a national edition has thousands of directors); how many were written."""
+def results_letter(campaign: Campaign, number: int, row: FrozenRow, values: Mapping[str, str]) -> Letter:
+    """What a director is told of a revision: the institution's points and licence. `values`: the director's
+    name, the institution's name, its points said in the recipient's locale, the link to its scorecard."""
+    outcome = (_("It holds the quality licence.") if row.licensed else _("It did not earn the licence."))
+    said = (_("%(institution)s: %(points)s points.", institution=values["institution"], points=values["points"])
+            if row.points is not None else _("%(institution)s has no result in this version.",
+                                             institution=values["institution"]))
+    return Letter(_("The results of %(edition)s are published", edition=campaign.name),
+                  _("Hello %(name)s,", name=values["name"]),
+                  (_("the results of %(edition)s are published (version %(n)s of the ranking).",
+                     edition=campaign.name, n=number), said, outcome),
+                  _("Open the scorecard"), values["link"])
+
+
+def results_published(revision: Revision, rows: Sequence[FrozenRow], event_id: int) -> int:
+    """To every director of an institution the revision ranks (`rows`, as stored): its result is out, with a
+    link to it. Written in one batch (a national edition has thousands of directors); how many were written.
+    What is the same for every director is rendered once per language and kind of result (Stencil)."""
     campaign = db.session.get(Campaign, revision.campaign_id)
     assert campaign is not None
-    rows = {row.institution_id: row for row in revision.standings}
+    by_institution = {row.institution_id: row for row in rows}
     # Three light reads joined here: one query joining them, with the ranked ids as an IN list, made SQLite
     # probe every director's links for every ranked institution (4 s at 5,000 institutions).
     links = sorted((u, i) for u, i in db.session.execute(
-        sa.select(director_institution.c.user_id, director_institution.c.institution_id)) if i in rows)
+        sa.select(director_institution.c.user_id, director_institution.c.institution_id)) if i in by_institution)
     directors = {u.id: u for u in db.session.scalars(
         sa.select(User).where(User.role == "director", User.active.is_(True)))}
     ranked = sa.select(RevisionStanding.institution_id).where(RevisionStanding.revision_id == revision.id)
-    places = {i.id: i for i in db.session.scalars(sa.select(Institution).where(Institution.id.in_(ranked)))}
-    pairs = [(directors[u], places[i]) for u, i in links if u in directors and i in places]
-    messages = []
-    for director, institution in pairs:
-        row = rows[institution.id]
-        link = absolute_url("director.scorecard_page", campaign_id=campaign.id, institution_id=institution.id)
+    places = {i.id: i.name for i in db.session.scalars(sa.select(Institution).where(Institution.id.in_(ranked)))}
 
-        def compose(row: RevisionStanding = row, institution: Institution = institution,
-                    director: User = director, link: str = link) -> Letter:
-            outcome = (_("It holds the quality licence.") if row.licensed else _("It did not earn the licence."))
-            said = (_("%(institution)s: %(points)s points.", institution=institution.name, points=points(row.points))
-                    if row.points is not None else _("%(institution)s has no result in this version.",
-                                                     institution=institution.name))
-            return Letter(_("The results of %(edition)s are published", edition=campaign.name),
-                          _("Hello %(name)s,", name=director.name),
-                          (_("the results of %(edition)s are published (version %(n)s of the ranking).",
-                             edition=campaign.name, n=revision.number), said, outcome),
-                          _("Open the scorecard"), link)
+    def fields(director: User, data: tuple[FrozenRow, str, str]) -> tuple[Hashable, dict[str, str]]:
+        row, institution, link = data
+        return ((row.licensed, row.points is not None),
+                {"name": director.name, "institution": institution, "points": points(row.points), "link": link})
 
-        messages.append(Queued(director, "results_published",
-                               f"results_published:{event_id}:{institution.id}:{director.id}", compose,
-                               topic="results_published"))
-    return _queue_many(messages)
+    stencil = Stencil(lambda data, values: results_letter(campaign, revision.number, data[0], values), fields,
+                      fixed=(campaign.name,))
+    messages = [stencil.queued(directors[u], "results_published", f"results_published:{event_id}:{i}:{u}",
+                               (by_institution[i], places[i], absolute_url(
+                                   "director.scorecard_page", campaign_id=campaign.id, institution_id=i)),
+                               topic="results_published")
+                for u, i in links if u in directors and i in places]
+    return _queue_many(messages, stencil.write)
 
 
 # To organisers.

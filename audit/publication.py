@@ -8,6 +8,7 @@ written to the audit log in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -181,18 +182,19 @@ def publish(campaign: Campaign, actor: User, note: str = "", number: int | None 
     revision = Revision(campaign_id=campaign.id, number=expected,
                         published_by_id=actor.id, note=note.strip(), threshold=campaign.threshold,
                         rules=standings.rules_json(services.campaign_rules(campaign)))
-    revision.standings.extend(standings.revision_rows(result, float(campaign.threshold)))
+    rows = standings.revision_rows(result, float(campaign.threshold))
     revision.figures = standings.revision_figures(result.institutions, [ch.channel for ch in campaign.channels])
     db.session.add(revision)
     campaign.status = "published"
     db.session.flush()
+    standings.store_rows(revision, rows)
     freeze_answers(campaign, revision)
     event = journal.record("publish", actor=actor, object_type="revision", object_id=revision.id,
                            campaign_id=campaign.id, reason=revision.note, number=revision.number,
                            institutions=len(result.institutions), outstanding=outstanding or {})
-    _bring_licences_in_line(campaign, revision, actor)
+    _bring_licences_in_line(campaign, revision, rows, actor)
     db.session.flush()
-    mail.results_published(revision, event.id)  # each director learns it once, in this transaction
+    mail.results_published(revision, rows, event.id)  # each director learns it once, in this transaction
     return revision
 
 
@@ -220,12 +222,13 @@ def published_answers(revision_id: int, contact_id: int) -> list[RevisionAnswer]
     return list(db.session.scalars(sa.select(RevisionAnswer).filter_by(revision_id=revision_id, contact_id=contact_id)))
 
 
-def _bring_licences_in_line(campaign: Campaign, revision: Revision, actor: User) -> None:
+def _bring_licences_in_line(campaign: Campaign, revision: Revision, rows: Sequence[standings.FrozenRow],
+                            actor: User) -> None:
     licences = {lic.institution_id: lic for lic in db.session.scalars(
         sa.select(Licence).filter_by(campaign_id=campaign.id))}
     today = date.today()
     serial = len(licences)
-    for row in revision.standings:
+    for row in rows:
         licence = licences.get(row.institution_id)
         if row.licensed and licence is None:
             serial += 1

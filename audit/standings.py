@@ -9,6 +9,7 @@ into stored rows in one place, and each reader can say which result it shows: th
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -247,20 +248,49 @@ def rules_from_json(data: Mapping[str, Any]) -> scoring.CampaignRules:
                                  missing_channel="zero" if data.get("missing_channel") == "zero" else "exclude")
 
 
-def revision_rows(result: EditionResult, threshold: float) -> list[RevisionStanding]:
-    """The live result as a revision's rows: the one serialisation of a result, each row with its interval."""
+@dataclass(frozen=True)
+class FrozenRow:
+    """A revision's row before it is stored: RevisionStanding's columns, as plain values."""
+
+    institution_id: int
+    position: int
+    category: str
+    points: float | None
+    rank: int | None
+    category_rank: int | None
+    engine_licensed: bool
+    licensed: bool
+    override_reason: str | None
+    reasons: list[Any]
+    channels: dict[str, Any]
+    certainty: list[Any] | None = None
+
+    def columns(self, revision_id: int) -> dict[str, Any]:
+        """The row as a bulk INSERT's parameters."""
+        return {"revision_id": revision_id, **{f: getattr(self, f) for f in self.__dataclass_fields__}}
+
+
+def revision_rows(result: EditionResult, threshold: float) -> list[FrozenRow]:
+    """The live result as a revision's rows: the one serialisation of a result, each row with its interval.
+
+    Plain values, stored with one executemany (store_rows): at 5,000 institutions, ORM objects through the
+    unit of work cost two seconds of a publication."""
     rows = [
-        RevisionStanding(
-            institution_id=r.institution_id, position=position, category=r.category, points=r.points, rank=r.rank,
-            category_rank=r.category_rank, engine_licensed=r.engine_licensed, licensed=r.licensed,
-            override_reason=r.override_reason, reasons=r.reasons_json(), channels=r.channels_json())
+        FrozenRow(institution_id=r.institution_id, position=position, category=r.category, points=r.points,
+                  rank=r.rank, category_rank=r.category_rank, engine_licensed=r.engine_licensed, licensed=r.licensed,
+                  override_reason=r.override_reason, reasons=r.reasons_json(), channels=r.channels_json())
         for position, r in enumerate(result.institutions)
     ]
     intervals = fairness.published_uncertainty(rows, threshold)  # as a reader of the stored rows would compute it
-    for row in rows:
-        interval = intervals.get(row.institution_id)
-        row.certainty = None if interval is None else list(interval)
-    return rows
+    return [row if (interval := intervals.get(row.institution_id)) is None
+            else dataclasses.replace(row, certainty=list(interval)) for row in rows]
+
+
+def store_rows(revision: Revision, rows: Sequence[FrozenRow]) -> None:
+    """Insert a flushed revision's rows in one executemany (Core, no ORM objects)."""
+    if rows:
+        db.session.execute(sa.insert(RevisionStanding.__table__), [row.columns(revision.id) for row in rows])
+    db.session.expire(revision, ["standings"])  # read back from the table when asked for
 
 
 # --- comparing -----------------------------------------------------------------------------

@@ -370,3 +370,41 @@ def test_publishing_tells_each_director_once_and_names_no_auditor(mail_app):
                                     .where(MailMessage.id > max(m.id for m in messages))).all()
         assert {(m.user_id, int(m.key.split(":")[2])) for m in second} == {p for p in expected if p[0] != quiet}
         assert all(m.status == "waiting" and m.attempts == 0 and m.created_at is not None for m in second)
+
+
+def test_each_results_mail_is_what_rendering_it_alone_makes(mail_app):
+    """The publication renders what every director shares once per language (mail.Stencil): each message must
+    be, to the character, the one the ordinary path renders for that director alone, in their language, with
+    names holding HTML's special characters escaped in the HTML only."""
+    from audit import publication
+    from audit.i18n import points
+    from audit.models import Campaign as Edition
+    from audit.models import Institution, RevisionStanding
+
+    with mail_app.app_context():
+        organiser = db.session.scalar(sa.select(User).filter_by(role="organiser"))
+        campaign = db.session.get(Edition, 1)
+        campaign.status = "review"
+        directors = db.session.scalars(sa.select(User).filter_by(role="director").order_by(User.id)).all()
+        directors[0].name, directors[0].language = "O'Brien <b>& \"Co\"</b> \x1ename\x1e", "en"
+        revision = publication.publish(campaign, organiser, "Wyniki 2026", 1)
+        db.session.commit()
+        messages = db.session.scalars(sa.select(MailMessage).filter_by(kind="results_published")).all()
+        assert {m.language for m in messages} == {"pl", "en"} and len(messages) > 2
+        for message in messages:
+            institution_id, user_id = (int(part) for part in message.key.split(":")[2:])
+            row = db.session.get(RevisionStanding, (revision.id, institution_id))
+            director, institution = db.session.get(User, user_id), db.session.get(Institution, institution_id)
+            link = mail.absolute_url("director.scorecard_page", campaign_id=campaign.id, institution_id=institution_id)
+
+            def alone_letter(row=row, director=director, institution=institution, link=link) -> mail.Letter:
+                return mail.results_letter(campaign, revision.number, row, {
+                    "name": director.name, "institution": institution.name, "points": points(row.points), "link": link})
+
+            alone = mail._written(mail.Queued(director, message.kind, message.key, alone_letter,
+                                              topic="results_published"))
+            assert (message.subject, message.text, message.html, message.language, message.to_address) == (
+                alone["subject"], alone["text"], alone["html"], alone["language"], alone["to_address"])
+        first = next(m for m in messages if m.user_id == directors[0].id)
+        assert first.text.startswith("Hello O'Brien <b>& \"Co\"</b> \x1ename\x1e,\n\nthe results of ")
+        assert "O&#39;Brien &lt;b&gt;&amp; &#34;Co&#34;&lt;/b&gt;" in first.html and "<b>&" not in first.html
