@@ -554,7 +554,7 @@ def _accumulate(inputs: Sequence[UncertaintyInput], replicates: int, rng: np.ran
                 for first in range(0, len(part), block):  # the sums, a block of cells at a time
                     last = first + block
                     offsets = (np.arange(first, min(last, len(part))) * k)[:, None]
-                    sums = flat[offsets + picks[0][first:last]]
+                    sums: np.ndarray = flat[offsets + picks[0][first:last]]
                     sums_error = np.zeros_like(sums)
                     for pick in picks[1:]:  # one draw of every cell at a time: k is small, the cells many
                         _compensated_add(sums, sums_error, flat[offsets + pick[first:last]])
