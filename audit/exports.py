@@ -20,13 +20,16 @@ editing the cell in Excel keeps it text; no cell of an export is ever a formula.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import tempfile
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import IO, Any, Literal, NamedTuple
 
 import sqlalchemy as sa
@@ -78,6 +81,8 @@ NUMBER_FORMATS: dict[str, str] = {
 FIXED_WIDTHS: dict[str, float] = {"int": 8, "points": 9, "percent": 9, "delta": 9, "date": 11, "datetime": 17}
 TEXT_WIDTH_CAP = 60
 HEADER_WRAP_AT = 16
+WIDTH_SAMPLE = 2000
+"""A table given as a stream has its column widths fitted to this many first rows (a list: to every row)."""
 """A header longer than its column's content wraps onto more lines rather than widening the column."""
 
 HEADER_FONT = Font(bold=True)
@@ -117,6 +122,17 @@ class Table:
     groups: Sequence[str] | None = None
     summary: Sequence[Any] | None = None
     frozen_columns: int = 1
+
+
+class Rows(Iterable[Any]):
+    """Rows made afresh on each iteration and kept by nobody: what a table of a national edition is given, so
+    that a sheet can be read more than once (e.g. its field averages, then its rows) without being held."""
+
+    def __init__(self, make: Callable[[], Iterator[Any]]):
+        self.make = make
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.make()
 
 
 @dataclass(frozen=True)
@@ -306,8 +322,23 @@ class _Styles:
         return [self.cell(kind, **look) for kind in kinds]
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Any]], summary: Sequence[Any] | None) -> list[float]:
-    """Column widths estimated from string lengths (capped), so nothing has to be resized by hand."""
+def _fitted(columns: Sequence[Column]) -> list[int]:
+    """The columns whose width is fitted to their content."""
+    return [j for j, c in enumerate(columns) if c.width is None and c.kind not in FIXED_WIDTHS]
+
+
+def _widths(columns: Sequence[Column], rows: Iterable[Sequence[Any]], summary: Sequence[Any] | None) -> list[float]:
+    """Column widths estimated from string lengths (capped), so nothing has to be resized by hand; one pass."""
+    texts = [j for j in _fitted(columns) if columns[j].kind != "general"]
+    general = [j for j in _fitted(columns) if columns[j].kind == "general"]
+    longest = dict.fromkeys(texts + general, 0)
+    for r in rows:
+        for j in texts:
+            if type(v := r[j]) is str and len(v) > longest[j]:
+                longest[j] = len(v)
+        for j in general:
+            if (v := r[j]) is not None and len(text := str(v)) > longest[j]:
+                longest[j] = len(text)
     widths = []
     for j, col in enumerate(columns):
         if col.width is not None:
@@ -315,12 +346,10 @@ def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Any]], summary: S
         elif col.kind in FIXED_WIDTHS:
             width = FIXED_WIDTHS[col.kind]
         else:
-            longest = max((len(v) for r in rows if type(v := r[j]) is str), default=0)
+            most = longest[j]
             if summary is not None and isinstance(summary[j], str):
-                longest = max(longest, len(summary[j]))
-            if col.kind == "general":
-                longest = max(longest, max((len(str(v)) for r in rows if (v := r[j]) is not None), default=0))
-            width = min(TEXT_WIDTH_CAP, longest + 2)
+                most = max(most, len(summary[j]))
+            width = min(TEXT_WIDTH_CAP, most + 2)
         header = min(len(col.header), HEADER_WRAP_AT) + 2
         widths.append(max(6.0, width, header))
     return widths
@@ -357,9 +386,12 @@ def _new_sheet(wb: Workbook, title: str) -> _Sheet:
 def _write_table(wb: Workbook, table: Table) -> None:
     columns = table.columns
     rows = table.rows
-    if not isinstance(rows, Sequence) and any(c.width is None and c.kind in ("text", "general") for c in columns):
-        rows = list(rows)  # widths are fitted to the content: a stream must give every width instead
-    widths = _widths(columns, rows if isinstance(rows, Sequence) else (), table.summary)
+    if isinstance(rows, Sequence) or not _fitted(columns):
+        widths = _widths(columns, rows if isinstance(rows, Sequence) and _fitted(columns) else (), table.summary)
+    else:  # a stream is never held: its widths are fitted to its first rows
+        sample = list(itertools.islice(rows, WIDTH_SAMPLE))
+        widths = _widths(columns, sample, table.summary)
+        rows = itertools.chain(sample, rows)
     kinds = [c.kind for c in columns]
     last = get_column_letter(len(columns))
     top = len(table.caption) + (table.groups is not None) + (table.summary is not None)
@@ -523,10 +555,12 @@ class Edition:
     published_at: datetime | None
     threshold: float
     channels: tuple[ChannelInfo, ...]
-    ranking: Sequence[RankingRow]
-    channel_rows: Mapping[str, Sequence[ChannelRow]]
+    ranking: Iterable[RankingRow]
+    channel_rows: Mapping[str, Iterable[ChannelRow]]
+    """Each read once per workbook, after `most_contacts` (a list, or Rows made again when read)."""
     criteria: tuple[CriterionInfo, ...]
-    criteria_rows: Sequence[CriteriaRow]
+    criteria_rows: Iterable[CriteriaRow]
+    """Read twice per workbook (the field's averages, then the rows): a list or Rows."""
     licences: Sequence[LicenceRow]
     yes: str = "Yes"
     no: str = "No"
@@ -534,6 +568,8 @@ class Edition:
     contacts_changed: int = 0
     """Contacts counted by the revision but not accepted now, or accepted since: the criteria
     shares (totalled from the answers as they are now) may differ from the revision by these."""
+    most_contacts: Mapping[str, int] | None = None
+    """Per channel, the most contacts of an institution (its sheet's Contact columns); None: counted from the rows."""
 
     @property
     def preview(self) -> bool:
@@ -584,21 +620,24 @@ def _ranking_table(edition: Edition, caption: str) -> Table:
                 Column(_("Rank: best"), "int", comment=how), Column(_("Rank: worst"), "int", comment=how),
                 Column(_("Uncertainty"))]
     yes, no = edition.yes, edition.no
-    rows = [(r.rank, r.institution, r.category, r.city, r.region, r.points, *r.channel_scores,
+    rows = ((r.rank, r.institution, r.category, r.city, r.region, r.points, *r.channel_scores,
              yes if r.licensed else no, r.category_rank, r.override_reason, r.failed_checks or None,
              r.points_low, r.points_high, r.rank_best, r.rank_worst, r.marks or None)
-            for r in edition.ranking]
+            for r in edition.ranking)
     return Table(_("Ranking"), columns, rows, caption=[caption], frozen_columns=2)
 
 
 def _channel_table(edition: Edition, channel: ChannelInfo, caption: str) -> Table:
     found = edition.channel_rows.get(channel.code, ())
-    most = max((len(r.contact_scores) for r in found), default=0) or 1
+    if edition.most_contacts is not None:
+        most = edition.most_contacts.get(channel.code, 0) or 1
+    else:
+        most = max((len(r.contact_scores) for r in found), default=0) or 1
     columns = [Column(_("Institution")), Column(_("City"))]
     columns += [Column(_("Contact %(n)d", n=n), "percent", scale=True) for n in range(1, most + 1)]
     columns += [Column(_("Channel mean"), "percent", scale=True), Column(_("Contacts"), "int"), Column(_("Status"))]
     pad = (None,) * most
-    rows = [(r.institution, r.city, *(r.contact_scores + pad)[:most], r.mean, r.contacts, r.status) for r in found]
+    rows = ((r.institution, r.city, *(r.contact_scores + pad)[:most], r.mean, r.contacts, r.status) for r in found)
     return Table(str(CHANNEL_SHEETS.get(channel.code, channel.code))[:31], columns, rows,
                  caption=[caption, _("Channel: %(channel)s. Each contact's score, the channel's mean and the "
                                      "number of accepted contacts.", channel=channel.label)])
@@ -616,10 +655,13 @@ def _criteria_tables(edition: Edition, caption: str) -> list[Table]:
     columns += [Column(c.id, "percent", comment=f"{labels.get(c.channel, c.channel)}: {c.question}" if c.question else None,
                        scale=True, width=max(8, min(len(c.id), 24) + 2)) for c in criteria]
     groups = ["", "", ""] + [labels.get(c.channel, c.channel) for c in criteria]  # repeated: survives filtering
-    rows = [(r.institution, r.city, r.category, *r.shares) for r in edition.criteria_rows]
-    n = len(criteria)
-    columns_of = [[r.shares[j] for r in edition.criteria_rows] for j in range(n)]
-    averages = [_mean(values) for values in columns_of]
+    columns_of = [array("d") for _ in criteria]  # each criterion's shares that are present, 8 bytes each
+    for r in edition.criteria_rows:
+        for values, share in zip(columns_of, r.shares, strict=True):
+            if share is not None:
+                values.append(share)
+    rows = ((r.institution, r.city, r.category, *r.shares) for r in edition.criteria_rows)
+    averages = [math.fsum(values) / len(values) if values else None for values in columns_of]
     notes = [caption]
     if edition.contacts_changed:
         notes.append(ngettext("%(num)d contact changed status since this revision: these shares follow the "
@@ -635,8 +677,7 @@ def _criteria_tables(edition: Edition, caption: str) -> list[Table]:
                        Column(_("Field average"), "percent", scale=True), Column(_("Lowest"), "percent"),
                        Column(_("Highest"), "percent"), Column(_("Institutions assessed"), "int")]
     summary_rows = []
-    for c, values, average in zip(criteria, columns_of, averages, strict=True):
-        present = [v for v in values if v is not None]
+    for c, present, average in zip(criteria, columns_of, averages, strict=True):
         summary_rows.append((labels.get(c.channel, c.channel), c.id, c.question, average,
                              min(present) if present else None, max(present) if present else None, len(present)))
     field = Table(_("Criteria summary"), summary_columns, summary_rows, frozen_columns=2,
@@ -683,9 +724,13 @@ class _Result(NamedTuple):
     channels: dict[str, dict[str, Any]]
 
 
+def _result_of(r: standings.InstitutionResult) -> _Result:
+    return _Result(r.institution_id, r.category, r.points, r.rank, r.category_rank, r.licensed, r.override_reason,
+                   r.reasons_json(), r.channels_json())
+
+
 def _rows(result: standings.EditionResult) -> list[_Result]:
-    return [_Result(r.institution_id, r.category, r.points, r.rank, r.category_rank, r.licensed, r.override_reason,
-                    r.reasons_json(), r.channels_json()) for r in result.institutions]
+    return [_result_of(r) for r in result.institutions]
 
 
 def _revision_results(revision: Revision) -> list[_Result]:
@@ -697,11 +742,16 @@ def _live_results(campaign: Campaign) -> list[_Result]:
     return _rows(standings.live(campaign))
 
 
-def _edition_channels(campaign: Campaign, results: Sequence[_Result]) -> tuple[ChannelInfo, ...]:
+def _edition_channels(campaign: Campaign, results: Iterable[_Result]) -> tuple[ChannelInfo, ...]:
     """The edition's channels in its order, those the results hold (a revision keeps its own)."""
     present: dict[str, None] = {}
     for r in results:
         present.update(dict.fromkeys(r.channels))
+    return _channels_in_order(campaign, present)
+
+
+def _channels_in_order(campaign: Campaign, present: Iterable[str]) -> tuple[ChannelInfo, ...]:
+    present = list(present)
     ordered = [ch.channel for ch in campaign.channels if ch.channel in present]
     ordered += [code for code in present if code not in ordered]
     return tuple(ChannelInfo(code, str(CHANNEL_LABELS.get(code, code))) for code in ordered)
@@ -739,14 +789,55 @@ def criterion_totals(campaign_id: int, among: sa.Select[int] | None = None, cont
     return {(i, ch, crit): (float(earned or 0), float(possible or 0)) for i, ch, crit, earned, possible in rows}
 
 
+def _answered_criteria(campaign_id: int) -> list[tuple[str, str]]:
+    """(channel, criterion) of every answer criterion_totals() totals: one grouped query, a few hundred rows."""
+    return [(channel, criterion) for channel, criterion in db.session.execute(
+        sa.select(Contact.channel, Answer.criterion_id).join(Answer, Answer.contact_id == Contact.id)
+        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .group_by(Contact.channel, Answer.criterion_id))]
+
+
+def criterion_shares(campaign_id: int, criteria: Sequence[CriterionInfo], batch: int = 5000) -> dict[int, array[float]]:
+    """Institution -> its share of each criterion (criteria's order; NaN: never applicable), as _share() gives it
+    from criterion_totals(): the same aggregate, streamed into one array per institution (8 bytes a criterion)
+    instead of a dict entry per institution and criterion, a tenth of the memory of a national edition."""
+    index = {(c.channel, c.id): j for j, c in enumerate(criteria)}
+    query = (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
+                       sa.func.sum(Answer.possible))
+             .join(Answer, Answer.contact_id == Contact.id)
+             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                    Contact.calibration_group_id.is_(None))  # calibration contacts never count
+             .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
+    shares: dict[int, array[float]] = {}
+    empty = array("d", [math.nan]) * len(criteria)
+    for i, channel, criterion, earned, possible in db.session.connection().execute(
+            query.execution_options(yield_per=batch)):
+        j = index.get((channel, criterion))
+        if j is None:
+            continue
+        mine = shares.get(i)
+        if mine is None:
+            mine = shares[i] = array("d", empty)
+        share = _share({(i, channel, criterion): (float(earned or 0), float(possible or 0))}, (i, channel, criterion))
+        mine[j] = math.nan if share is None else share
+    return shares
+
+
+def _shares_of(shares: Mapping[int, array[float]], institution_id: int, count: int) -> tuple[float | None, ...]:
+    found = shares.get(institution_id)
+    if found is None:
+        return (None,) * count
+    return tuple(None if v != v else v for v in found)  # NaN: never applicable
+
+
 def _criteria_of(campaign: Campaign, channels: Sequence[str],
-                 totals: Mapping[tuple[int, str, str], object]) -> tuple[CriterionInfo, ...]:
-    """Criteria of each channel's pinned rubric, in rubric order; criteria answered under
+                 answered: Iterable[tuple[str, str]]) -> tuple[CriterionInfo, ...]:
+    """Criteria of each channel's pinned rubric, in rubric order; criteria answered (channel, criterion) under
     another rubric version follow, without a question."""
     language = lang()
     pinned = {ch.channel: ch.rubric_hash for ch in campaign.channels}
     found: dict[str, dict[str, None]] = defaultdict(dict)
-    for _i, channel, criterion in totals:
+    for channel, criterion in answered:
         found[channel][criterion] = None
     infos = []
     for channel in channels:
@@ -800,9 +891,8 @@ def _counted_contacts(results: Sequence[_Result]) -> set[int] | None:
     return counted if recorded else None
 
 
-def _contacts_changed_since(campaign_id: int, results: Sequence[_Result]) -> int:
+def _contacts_changed_since(campaign_id: int, counted: set[int] | None) -> int:
     """How many contacts were counted by a revision but are not now, or the other way round."""
-    counted = _counted_contacts(results)
     if counted is None:
         return 0
     now = {contact_id for contact_id, _i, _c, _e, possible in services.accepted_contact_totals(campaign_id)
@@ -826,41 +916,80 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
     Names, places and licences are read as they are now. Criteria shares come from one
     aggregate of the accepted contacts' answers as they are now; when contacts changed status
     since the revision, the Criteria sheets say how many.
+
+    Memory stays small whatever the edition's size: a revision's rows are read a chunk at a time
+    (standings.published_chunks) once to learn what the sheets need before their rows (channels, contact
+    columns, the bootstrap's intervals), then again as each sheet is written; the rows of the sheets are
+    made as they are written (Rows), never held; the criteria shares are one array per institution.
     """
     now = datetime.now()
-    results = _revision_results(revision) if revision is not None else _live_results(campaign)
-    channels = _edition_channels(campaign, results)
-    places = _places(r.institution_id for r in results)
+    if revision is not None:
+        def results() -> Iterator[_Result]:
+            return (_result_of(r) for chunk in standings.published_chunks(revision) for r in chunk)
+    else:
+        live = standings.live(campaign)
+
+        def results() -> Iterator[_Result]:
+            return (_result_of(r) for r in live.institutions)
+    present: dict[str, None] = {}
+    order: list[tuple[int, str]] = []  # (institution, category) in ranking order
+    most: dict[str, int] = defaultdict(int)
+    counted: set[int] = set()
+    recorded = False
+
+    def surveyed() -> Iterator[_Result]:
+        nonlocal recorded
+        for r in results():
+            present.update(dict.fromkeys(r.channels))
+            order.append((r.institution_id, r.category))
+            for code, ch in r.channels.items():
+                most[code] = max(most[code], len(ch.get("contact_scores") or ()))
+                if (ids := ch.get("contact_ids")) is not None:
+                    recorded = True
+                    counted.update(ids)
+            yield r
+
+    threshold = revision.threshold if revision else campaign.threshold
+    uncertainty = fairness.published_uncertainty(surveyed(), threshold)
+    channels = _channels_in_order(campaign, present)
+    places = _places(i for i, _category in order)
     categories = {code: str(label) for code, label in CATEGORY_LABELS.items()}
     statuses = {code: str(label) for code, label in CHANNEL_STATUS_LABELS.items()}
     codes = [c.code for c in channels]
-    ranking, criteria_rows = [], []
-    channel_rows: dict[str, list[ChannelRow]] = {code: [] for code in codes}
-    totals = criterion_totals(campaign.id)
-    criteria = _criteria_of(campaign, codes, totals)
-    uncertainty = fairness.published_uncertainty(results, revision.threshold if revision else campaign.threshold)
-    for r in results:
-        name, city, region = places.get(r.institution_id, (f"#{r.institution_id}", "", ""))
-        category = categories.get(r.category, r.category)
-        scores = []
-        for code in codes:
+    criteria = _criteria_of(campaign, codes, _answered_criteria(campaign.id))
+    shares = criterion_shares(campaign.id, criteria)
+
+    def place(institution_id: int) -> tuple[str, str, str]:
+        return places.get(institution_id, (f"#{institution_id}", "", ""))
+
+    def ranking() -> Iterator[RankingRow]:
+        for r in results():
+            name, city, region = place(r.institution_id)
+            scores = tuple((r.channels.get(code) or {}).get("score") for code in codes)
+            yield RankingRow(r.rank, name, categories.get(r.category, r.category), city, region, r.points, scores,
+                             r.licensed, r.category_rank, r.override_reason, _failed_checks(r.reasons),
+                             *_uncertainty_cells(uncertainty.get(r.institution_id)))
+
+    def channel_rows(code: str) -> Iterator[ChannelRow]:
+        for r in results():
+            name, city, _region = place(r.institution_id)
             ch = r.channels.get(code) or {}
-            scores.append(ch.get("score"))
-            channel_rows[code].append(ChannelRow(name, city, tuple(ch.get("contact_scores") or ()), ch.get("score"),
-                                                 int(ch.get("contacts") or 0),
-                                                 statuses.get(ch.get("status", ""), ch.get("status", ""))))
-        ranking.append(RankingRow(r.rank, name, category, city, region, r.points, tuple(scores), r.licensed,
-                                  r.category_rank, r.override_reason, _failed_checks(r.reasons),
-                                  *_uncertainty_cells(uncertainty.get(r.institution_id))))
-        criteria_rows.append(CriteriaRow(name, city, category, tuple(
-            _share(totals, (r.institution_id, c.channel, c.id)) for c in criteria)))
-    changed = _contacts_changed_since(campaign.id, results) if revision is not None else 0
+            yield ChannelRow(name, city, tuple(ch.get("contact_scores") or ()), ch.get("score"),
+                             int(ch.get("contacts") or 0), statuses.get(ch.get("status", ""), ch.get("status", "")))
+
+    def criteria_rows() -> Iterator[CriteriaRow]:
+        for institution_id, category in order:
+            name, city, _region = place(institution_id)
+            yield CriteriaRow(name, city, categories.get(category, category),
+                              _shares_of(shares, institution_id, len(criteria)))
+
+    changed = _contacts_changed_since(campaign.id, counted if recorded else None) if revision is not None else 0
     return Edition(name=campaign.name, year=campaign.year, revision=revision.number if revision else None,
                    published_at=revision.published_at if revision else None,
-                   threshold=revision.threshold if revision else campaign.threshold, channels=channels,
-                   ranking=ranking, channel_rows=channel_rows, criteria=criteria, criteria_rows=criteria_rows,
-                   licences=_licence_rows(campaign.id, now.date()), yes=_("Yes"), no=_("No"), generated_at=now,
-                   contacts_changed=changed)
+                   threshold=threshold, channels=channels, ranking=Rows(ranking),
+                   channel_rows={code: Rows(partial(channel_rows, code)) for code in codes}, criteria=criteria,
+                   criteria_rows=Rows(criteria_rows), licences=_licence_rows(campaign.id, now.date()), yes=_("Yes"),
+                   no=_("No"), generated_at=now, contacts_changed=changed, most_contacts=dict(most))
 
 
 # --- raw answers for analysts ----------------------------------------------------------------
@@ -1017,7 +1146,7 @@ def load_scorecard(campaign: Campaign, revision: Revision, institution_id: int) 
     own_totals = totals if counted is None else criterion_totals(campaign.id, contacts=sorted(counted))
     labels = {c.code: c.label for c in channels}
     criteria = []
-    for c in _criteria_of(campaign, [ch.code for ch in channels], totals):
+    for c in _criteria_of(campaign, [ch.code for ch in channels], ((ch, crit) for _i, ch, crit in totals)):
         criteria.append(ScorecardCriterion(
             labels.get(c.channel, c.channel), c.id, c.question, _share(own_totals, (institution_id, c.channel, c.id)),
             _mean(_share(totals, (i, c.channel, c.id)) for i in peer_ids)))

@@ -36,6 +36,10 @@ SEED = 2026
 """The bootstrap's seed: the same data always gives the same intervals."""
 _CHUNK = 4_000_000
 """Random draws made at once by the bootstrap (bounds its memory to a few tens of MB)."""
+_BLOCK = 1 << 16
+"""Matrix cells (institutions x replicates) each element-wise step of the bootstrap works on at once: its
+temporaries stay a few hundred kB whatever the edition's size; blocks change no number (each cell's
+arithmetic is its own), and the random draws are made in the same calls as ever."""
 
 
 # --- (a) agreement on calibration contacts ---------------------------------------------------
@@ -517,6 +521,7 @@ def _accumulate(inputs: Sequence[UncertaintyInput], replicates: int, rng: np.ran
     """
     total = np.zeros((len(inputs), replicates))
     error = np.zeros((len(inputs), replicates))
+    block = max(1, _BLOCK // replicates)
     groups: dict[int, dict[int, list[tuple[int, float, tuple[float, ...]]]]] = defaultdict(lambda: defaultdict(list))
     for row, item in enumerate(inputs):
         if item.points is None:
@@ -525,13 +530,17 @@ def _accumulate(inputs: Sequence[UncertaintyInput], replicates: int, rng: np.ran
         for position, ch in enumerate(item.channels):
             groups[position][len(ch.ratios)].append((row, ch.weight, ch.ratios or (ch.fixed,)))
     for _position, by_count in sorted(groups.items()):
-        terms = np.zeros((len(inputs), replicates))  # weight x channel score of this position's channel
+        # weight x channel score of this position's channel, added to its institutions' totals: an institution
+        # has one channel per position, so adding it to those rows alone is adding zero to the others
         for k, cells in sorted(by_count.items()):
             rows = np.fromiter((c[0] for c in cells), dtype=np.intp, count=len(cells))
             weights = np.fromiter((c[1] for c in cells), dtype=float, count=len(cells))
             if rng is None or k <= 1:  # the observed mean, summed exactly as the engine does
                 means = np.fromiter((math.fsum(c[2]) / len(c[2]) for c in cells), dtype=float, count=len(cells))
-                terms[rows] = (weights * means)[:, None]
+                for start in range(0, len(cells), block):
+                    part = rows[start:start + block]
+                    _add_rows(total, error, part, np.broadcast_to(
+                        (weights[start:start + block] * means[start:start + block])[:, None], (len(part), replicates)))
                 continue
             values = np.array([c[2] for c in cells], dtype=float)
             draws = k - 1
@@ -540,19 +549,40 @@ def _accumulate(inputs: Sequence[UncertaintyInput], replicates: int, rng: np.ran
             for start in range(0, len(cells), step):
                 part = values[start:start + step]
                 flat = part.ravel()
-                offsets = (np.arange(len(part)) * k)[:, None]
-                sums = flat[offsets + rng.integers(0, k, size=(len(part), replicates), dtype=small)]
-                sums_error = np.zeros_like(sums)
-                for _ in range(draws - 1):  # one draw of every cell at a time: k is small, the cells many
-                    _compensated_add(sums, sums_error,
-                                     flat[offsets + rng.integers(0, k, size=(len(part), replicates), dtype=small)])
-                terms[rows[start:start + step]] = weights[start:start + step, None] * ((sums + sums_error) / draws)
-        _compensated_add(total, error, terms)
-    return total + error
+                # the draws of the chunk, in the very calls (and order) that fix the random stream: small integers
+                picks = [rng.integers(0, k, size=(len(part), replicates), dtype=small) for _ in range(draws)]
+                for first in range(0, len(part), block):  # the sums, a block of cells at a time
+                    last = first + block
+                    offsets = (np.arange(first, min(last, len(part))) * k)[:, None]
+                    sums: np.ndarray = flat[offsets + picks[0][first:last]]
+                    sums_error = np.zeros_like(sums)
+                    for pick in picks[1:]:  # one draw of every cell at a time: k is small, the cells many
+                        _compensated_add(sums, sums_error, flat[offsets + pick[first:last]])
+                    sums += sums_error
+                    sums /= draws
+                    sums *= weights[start + first:start + last, None]  # IEEE products commute: weight x mean
+                    _add_rows(total, error, rows[start + first:start + last], sums)
+    total += error
+    return total
+
+
+def _add_rows(total: np.ndarray, error: np.ndarray, rows: np.ndarray, terms: np.ndarray) -> None:
+    """_compensated_add on some rows of total and error (a block at a time, to keep temporaries small)."""
+    part_total, part_error = total[rows], error[rows]
+    _compensated_add(part_total, part_error, terms)
+    total[rows] = part_total
+    error[rows] = part_error
 
 
 def _to_points(scores: np.ndarray) -> np.ndarray:
-    return engine_round(np.minimum(1.0, scores) * scoring.POINTS_SCALE)
+    """Capped and rounded points, in place in `scores`, a block of rows at a time."""
+    block = max(1, _BLOCK // max(1, scores.shape[1] if scores.ndim > 1 else 1))
+    for start in range(0, len(scores), block):
+        part = scores[start:start + block]
+        np.minimum(part, 1.0, out=part)
+        part *= scoring.POINTS_SCALE
+        part[...] = engine_round(part)
+    return scores
 
 
 def point_estimates(inputs: Sequence[UncertaintyInput]) -> np.ndarray:
@@ -575,7 +605,15 @@ def replicate_ranks(points: np.ndarray) -> np.ndarray:
     if not points.size:
         return ranks
     scored = ~np.isnan(points[:, 0])
-    subset = points[scored]
+    rows = np.flatnonzero(scored)
+    width = max(1, _BLOCK // max(1, len(rows)))  # replicate columns are ranked on their own: a few at a time
+    for start in range(0, points.shape[1], width):
+        ranks[rows, start:start + width] = _ranks_of(points[rows, start:start + width])
+    return ranks
+
+
+def _ranks_of(subset: np.ndarray) -> np.ndarray:
+    """replicate_ranks of rows that all have points."""
     order = np.argsort(-subset, axis=0, kind="stable")
     ordered = np.take_along_axis(subset, order, axis=0)
     position = np.arange(subset.shape[0])[:, None]
@@ -584,8 +622,7 @@ def replicate_ranks(points: np.ndarray) -> np.ndarray:
     first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)  # where each run of equal points starts
     inner = np.empty_like(order)
     np.put_along_axis(inner, order, first + 1, axis=0)
-    ranks[scored] = inner
-    return ranks
+    return inner
 
 
 def rank_intervals(inputs: Sequence[UncertaintyInput], threshold: float, replicates: int = REPLICATES,
@@ -602,10 +639,15 @@ def rank_intervals(inputs: Sequence[UncertaintyInput], threshold: float, replica
     ranks = replicate_ranks(points)
     tail = (1 - confidence) / 2
     scored = [i for i, item in enumerate(inputs) if item.points is not None]
-    low = high = best = worst = np.zeros(0)
-    if scored:
-        low, high = np.quantile(points[scored], [tail, 1 - tail], axis=1, method="inverted_cdf")
-        best, worst = np.quantile(ranks[scored], [tail, 1 - tail], axis=1, method="inverted_cdf")
+    low, high = np.zeros(len(scored)), np.zeros(len(scored))
+    best, worst = np.zeros(len(scored), dtype=np.int64), np.zeros(len(scored), dtype=np.int64)
+    block = max(1, _BLOCK // replicates)
+    for start in range(0, len(scored), block):  # each row's quantiles are its own: a block of rows at a time
+        part = scored[start:start + block]
+        low[start:start + block], high[start:start + block] = np.quantile(
+            points[part], [tail, 1 - tail], axis=1, method="inverted_cdf")
+        best[start:start + block], worst[start:start + block] = np.quantile(
+            ranks[part], [tail, 1 - tail], axis=1, method="inverted_cdf")
     bounds: dict[int, tuple[float, float, int, int]] = {
         i: (float(low[j]), float(high[j]), int(best[j]), int(worst[j])) for j, i in enumerate(scored)}
     # Neighbours in the observed order: by points, best first (ties in input order, as the engine lists them).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -163,21 +163,42 @@ def _read_published(revision: Revision) -> EditionResult:
         return _published_rows(revision)
 
 
+_COLUMNS = (RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
+            RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.engine_licensed,
+            RevisionStanding.licensed, RevisionStanding.override_reason, RevisionStanding.reasons,
+            RevisionStanding.channels)
+
+
+def _published_result(row: Sequence[Any]) -> InstitutionResult:
+    iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason, reasons, channels = row
+    return InstitutionResult(iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason,
+                             tuple(scoring.Reason(*r) for r in reasons or ()),
+                             tuple(_channel_from_json(name, data) for name, data in (channels or {}).items()))
+
+
 def _published_rows(revision: Revision) -> EditionResult:
-    rows = db.session.execute(
-        sa.select(RevisionStanding.institution_id, RevisionStanding.category, RevisionStanding.points,
-                  RevisionStanding.rank, RevisionStanding.category_rank, RevisionStanding.engine_licensed,
-                  RevisionStanding.licensed, RevisionStanding.override_reason, RevisionStanding.reasons,
-                  RevisionStanding.channels)
-        .where(RevisionStanding.revision_id == revision.id).order_by(RevisionStanding.position))
-    results = tuple(
-        InstitutionResult(iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason,
-                          tuple(scoring.Reason(*r) for r in reasons or ()),
-                          tuple(_channel_from_json(name, data) for name, data in (channels or {}).items()))
-        for iid, category, points, rank, category_rank, engine_licensed, licensed, override_reason, reasons, channels
-        in rows)
+    rows = db.session.execute(sa.select(*_COLUMNS).where(RevisionStanding.revision_id == revision.id)
+                              .order_by(RevisionStanding.position))
     return EditionResult(revision.campaign_id, revision.number, revision.published_at, float(revision.threshold),
-                         results)
+                         tuple(_published_result(row) for row in rows))
+
+
+def published_chunks(revision: Revision, chunk: int = 500) -> Iterator[list[InstitutionResult]]:
+    """The records of published(revision), in ranking order, `chunk` rows at a time, each chunk read by a query
+    of its own (keyset on the position) and kept by nobody: what a national export reads, so that its memory
+    is one chunk whatever the edition's size. A revision never changes, so the caller may end its transaction
+    between chunks."""
+    after = -1
+    revision_id = revision.id
+    while True:
+        rows = db.session.execute(sa.select(RevisionStanding.position, *_COLUMNS)
+                                  .where(RevisionStanding.revision_id == revision_id,
+                                         RevisionStanding.position > after)
+                                  .order_by(RevisionStanding.position).limit(chunk)).all()
+        if not rows:
+            return
+        yield [_published_result(row[1:]) for row in rows]
+        after = rows[-1][0]
 
 
 # --- what a scorecard compares against ----------------------------------------------------------
