@@ -132,12 +132,15 @@ def revision_page(revision_id: int, where: ResultFilter, number: int | None) -> 
 
 
 def counted_contacts(campaign_id: int, institution_id: int) -> set[int]:
-    """Contacts the newest published revision counted for the institution."""
-    revision = latest_revision(campaign_id)
-    if revision is None:
-        return set()
-    row = db.session.get(RevisionStanding, (revision.id, institution_id))
-    return {i for ch in (row.channels if row else {}).values() for i in ch.get("contact_ids", [])}
+    """Contacts the newest published revision counted for the institution.
+
+    One query whatever it finds (no revision yet, no row for the institution, a row): a director's
+    request for a contact must cost the same whether or not fieldwork has one at their institution."""
+    newest = sa.select(Revision.id).where(Revision.campaign_id == campaign_id).order_by(
+        Revision.number.desc()).limit(1).scalar_subquery()
+    channels = db.session.scalar(sa.select(RevisionStanding.channels).where(
+        RevisionStanding.revision_id == newest, RevisionStanding.institution_id == institution_id))
+    return {i for ch in (channels or {}).values() for i in ch.get("contact_ids", [])}
 
 
 def reason_of(row: list[object]) -> scoring.Reason:

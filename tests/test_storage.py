@@ -434,3 +434,29 @@ def test_evidence_a_director_may_not_see_answers_like_missing_evidence_to_everyo
         db.session.get(Campaign, PAST).evidence_to_directors = False  # the edition no longer shares evidence
         db.session.commit()
     assert alike(demo_app, director, url(item), missing, same_queries=True) == {"director": 404}
+
+
+FIELDWORK = 1  # the demo's edition in fieldwork
+
+
+def test_a_contact_of_their_own_institution_still_in_fieldwork_answers_its_director_like_a_missing_one(demo_app):
+    """The director of the institution itself: neither the contact's page nor its evidence (in an edition that
+    shares evidence) tells by status, header, body or the work done that a mystery shopper has been at work."""
+    with demo_app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        mine = [i.id for i in director.institutions]
+        contact = db.session.scalar(sa.select(Contact).where(
+            Contact.campaign_id == FIELDWORK, Contact.institution_id.in_(mine), Contact.status == "submitted"))
+        db.session.get(Campaign, FIELDWORK).evidence_to_directors = True
+        item = Evidence(contact_id=contact.id, kind="text", original_name="notatka.txt", content_type="text/plain",
+                        size=5, sha256="0" * 64, storage_key="never-read.txt")
+        db.session.add(item)
+        db.session.commit()
+        contact_id, evidence_id = contact.id, item.id
+    own = requesters(demo_app, ["director"])
+    page = "/director/contacts/{}".format
+    assert alike(demo_app, own, page(contact_id), page(unused_id(demo_app, Contact, contact_id)),
+                 same_queries=True) == {"director": 404}
+    shown = "/evidence/{}".format
+    assert alike(demo_app, own, shown(evidence_id), shown(unused_id(demo_app, Evidence, evidence_id)),
+                 same_queries=True) == {"director": 404}

@@ -29,9 +29,10 @@ SANDBOX = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbo
 def show(evidence_id: int) -> Response:
     """A file to whom it is for; anyone else gets the 404 of an id that does not exist.
 
-    One query decides for everyone but the director of the contact's institution in an edition that shares
-    evidence: an auditor's own contact, a director's institution and the sharing are in its WHERE, so an
-    id that is not theirs does the same work as one that does not exist (no time tells them apart)."""
+    One query finds the file: an auditor's own contact, a director's institution and the sharing are in its
+    WHERE. A director's request then always asks which contacts the newest revision counted, found or not,
+    so an id that is not theirs, or evidence still in fieldwork, does the same work as one that does not
+    exist (no time tells them apart)."""
     query = (sa.select(Evidence, Contact).join(Contact, Contact.id == Evidence.contact_id)
              .where(Evidence.id == evidence_id))
     if current_user.role == "auditor":
@@ -41,13 +42,16 @@ def show(evidence_id: int) -> Response:
             Campaign.evidence_to_directors.is_(True),
             Contact.institution_id.in_([i.id for i in current_user.institutions]))
     row = db.session.execute(query).first()
+    if current_user.role == "director":
+        contact = row[1] if row is not None else None
+        # asked even for no row (0 matches no edition): evidence still in fieldwork costs what a missing id costs
+        counted = counted_contacts(contact.campaign_id if contact else 0, contact.institution_id if contact else 0)
+        if row is None or contact is None or contact.id not in counted:
+            abort(404)
+        return private(_for_director(*row))
     if row is None:
         abort(404)
     item, contact = row
-    if current_user.role == "director":
-        if contact.id not in counted_contacts(contact.campaign_id, contact.institution_id):
-            abort(404)
-        return private(_for_director(item, contact))
     # the stored type without its parameters: Werkzeug adds the charset of text itself
     return private(storage.send(item.storage_key, mimetype=item.content_type.partition(";")[0].strip(),
                                 as_attachment=item.kind != "image", download_name=item.original_name))
