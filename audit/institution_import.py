@@ -417,11 +417,15 @@ def queue_pending(directory: Path, token: str) -> None:
         path.replace(_queued_path(path))
 
 
-def discard_pending(directory: Path, token: str) -> None:
+def discard_pending(directory: Path, token: str) -> int:
+    """Remove a preview's rows, waiting or handed over to a job; returns the files removed."""
     path = _pending_path(directory, token)
-    if path is not None:
-        path.unlink(missing_ok=True)
-        _queued_path(path).unlink(missing_ok=True)
+    removed = 0
+    for kept in (path, _queued_path(path)) if path is not None else ():
+        if kept.is_file():
+            kept.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _row_of(data: Mapping[str, Any]) -> InstitutionRow:

@@ -418,6 +418,7 @@ def remove_expired() -> int:
             (base / str(job.result_path)).unlink()
             removed += 1
         job.result_path = None
+    removed += _forget_failed_imports(now)
     db.session.commit()
     running = {f"{i}.{c}.part" for i, c in db.session.execute(
         sa.select(JobRecord.id, JobRecord.claim).where(JobRecord.state == "running"))}
@@ -427,6 +428,21 @@ def remove_expired() -> int:
         if part.name not in running and part.stat().st_mtime < cutoff:
             part.unlink(missing_ok=True)
             removed += 1
+    return removed
+
+
+def _forget_failed_imports(now: Any) -> int:
+    """Remove the checked rows of imports that failed for good: at once if refused (nothing can take them up
+    again), else once they have waited JOBS_KEEP_HOURS for the organiser's "try again". A retry after that
+    says the rows are no longer kept. A done import removed its rows itself."""
+    from . import institution_import as importer
+    from . import institutions
+
+    removed = 0
+    for job in db.session.scalars(sa.select(JobRecord).where(JobRecord.kind == "institution_import",
+                                                             JobRecord.state == "failed")):
+        if "refusal" in job.params or (job.finished_at is not None and job.finished_at <= now - _keep()):
+            removed += importer.discard_pending(institutions.imports_dir(), str(job.params.get("token", "")))
     return removed
 
 

@@ -84,3 +84,43 @@ def test_a_large_import_is_added_by_one_job_that_says_how_many_and_skips_what_is
     assert "Imported 5 institutions." in client.get("/organiser/jobs").get_data(as_text=True)
     polish = organiser_client(jobs_app, language="pl").get(f"/organiser/jobs/{first}").get_data(as_text=True)
     assert "Import instytucji (Excel)" in polish
+
+
+def test_the_rows_of_an_import_that_failed_for_good_wait_for_a_retry_then_go(jobs_app):  # noqa: F811
+    """Refused: nothing can take the rows up again, so the sweep removes them at once. Out of attempts: they wait
+    JOBS_KEEP_HOURS for the organiser's "try again", then go, and a retry then says so instead of adding anything."""
+    from datetime import timedelta
+
+    from audit import job_records
+    from audit.models import utcnow
+
+    jobs_app.config.update(IMPORT_INLINE_ROWS=2, IMPORT_CHUNK_ROWS=2)
+    client = organiser_client(jobs_app)
+    jobs = []
+    for start in (0, 100):
+        page, token = preview(client, xlsx(*rows(4, start), header=HEADER))
+        jobs.append(job_of(confirm(client, page, token)))
+    refused, worn_out = jobs
+    assert waiting_files(jobs_app) == [".queued", ".queued"]
+
+    def fail(job_id: int, refusal: bool, hours_ago: float) -> None:
+        job = db.session.get(JobRecord, job_id)
+        job.state, job.finished_at = "failed", utcnow() - timedelta(hours=hours_ago)
+        job.params = {**job.params, **({"refusal": {"message": "x"}} if refusal else {})}
+        db.session.commit()
+
+    keep = float(jobs_app.config["JOBS_KEEP_HOURS"])
+    with jobs_app.app_context():
+        fail(refused, True, 0)
+        fail(worn_out, False, 0)
+        assert job_records.remove_expired() == 1
+    assert waiting_files(jobs_app) == [".queued"]  # the refused job's rows went; the other's wait for a retry
+    with jobs_app.app_context():
+        fail(worn_out, False, keep + 1)
+        assert job_records.remove_expired() == 1
+        job_records.retry(db.session.get(JobRecord, worn_out))
+        db.session.commit()
+    assert waiting_files(jobs_app) == []
+    run_jobs(jobs_app)
+    state, _attempts, error = job_row(jobs_app, worn_out)
+    assert state == "failed" and "no longer kept" in error and imported(jobs_app) == 0
