@@ -768,6 +768,16 @@ def _places(ids: Iterable[int], chunk: int = 900) -> dict[int, tuple[str, str, s
     return places
 
 
+def _criterion_sums(campaign_id: int) -> sa.Select[Any]:
+    """(institution, channel, criterion, earned, possible) summed over accepted contacts, one row each."""
+    return (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
+                      sa.func.sum(Answer.possible))
+            .join(Answer, Answer.contact_id == Contact.id)
+            .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                   Contact.calibration_group_id.is_(None))  # calibration contacts never count
+            .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
+
+
 def criterion_totals(campaign_id: int, among: sa.Select[int] | None = None, contacts: Sequence[int] | None = None
                      ) -> dict[tuple[int, str, str], tuple[float, float]]:
     """(institution, channel, criterion) -> (earned, possible) over accepted contacts: one grouped aggregate.
@@ -775,12 +785,7 @@ def criterion_totals(campaign_id: int, among: sa.Select[int] | None = None, cont
     `among` (a select of institution ids) narrows it, e.g. to one category of a revision;
     `contacts` (a few ids) to exactly these contacts, e.g. those a revision counted for one institution.
     """
-    query = (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
-                       sa.func.sum(Answer.possible))
-             .join(Answer, Answer.contact_id == Contact.id)
-             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                    Contact.calibration_group_id.is_(None))  # calibration contacts never count
-             .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
+    query = _criterion_sums(campaign_id)
     if among is not None:
         query = query.where(Contact.institution_id.in_(among.scalar_subquery()))
     if contacts is not None:
@@ -802,12 +807,7 @@ def criterion_shares(campaign_id: int, criteria: Sequence[CriterionInfo], batch:
     from criterion_totals(): the same aggregate, streamed into one array per institution (8 bytes a criterion)
     instead of a dict entry per institution and criterion, a tenth of the memory of a national edition."""
     index = {(c.channel, c.id): j for j, c in enumerate(criteria)}
-    query = (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
-                       sa.func.sum(Answer.possible))
-             .join(Answer, Answer.contact_id == Contact.id)
-             .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                    Contact.calibration_group_id.is_(None))  # calibration contacts never count
-             .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
+    query = _criterion_sums(campaign_id)
     shares: dict[int, array[float]] = {}
     empty = array("d", [math.nan]) * len(criteria)
     for i, channel, criterion, earned, possible in db.session.connection().execute(
