@@ -196,6 +196,8 @@ def describe(e: AuditEvent, found: _Lookups) -> str:
         return "; ".join(said)
     if action == "assignments_planned":
         return plural(Np_("%(num)s assignment", "%(num)s assignments"), int(d.get("count") or 0))
+    if action == "plan_submitted":
+        return plural(Np_("%(num)s improvement action", "%(num)s improvement actions"), int(d.get("actions") or 0))
     if action == "assignment_moved":
         before, after = found.users.get(d.get("before") or 0), found.users.get(d.get("after") or 0)
         return _("from %(before)s to %(after)s", before=_who(before), after=_who(after))

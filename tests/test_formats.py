@@ -164,3 +164,11 @@ def test_a_standard_reference_reads_as_words_with_its_code(app, lang, code, expe
 
         session["lang"] = lang
         assert i18n.standard_reference(code) == expected
+
+
+def test_the_log_counts_a_submitted_plans_actions_in_words(demo_app, auth):
+    """The demo's directors submitted plans of 2 and 3 actions (PAST, revision 1): the log says so, no raw key."""
+    auth.login("organiser@demo.test")
+    log = text_of(auth.client.get("/organiser/campaigns/3/log"))
+    assert "2 działania naprawcze" in log and "3 działania naprawcze" in log
+    assert "actions:" not in log
