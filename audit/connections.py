@@ -21,6 +21,7 @@ from flask import Flask
 
 from .extensions import db
 
+SQLITE_BUSY_SECONDS = 30
 RETURNED_AT = "audit_returned_at"  # key in the pool record's info: when the connection last went back
 
 
@@ -34,6 +35,12 @@ def init_app(app: Flask) -> None:
 
 def _watch(engine: sa.Engine, idle_limit: float) -> None:
     dialect = engine.dialect
+    if dialect.name == "sqlite":
+        @sa.event.listens_for(engine, "connect")
+        def _wait_for_writers(dbapi_connection: Any, _record: Any) -> None:
+            # A long write (publishing a national revision) holds SQLite's lock for seconds while it commits;
+            # readers wait for it up to SQLITE_BUSY_SECONDS instead of failing with "database is locked".
+            dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
 
     @sa.event.listens_for(engine, "checkin")
     def _returned(dbapi_connection: Any, record: Any) -> None:
