@@ -49,14 +49,16 @@ def home() -> str:
                            soon=fieldwork.due_soon(editions), states=fieldwork.WORK_STATES)
 
 
-def _own_assignment(assignment_id: int) -> Assignment:
-    """The current auditor's assignment, or 404 (never 403: another auditor's work stays invisible)."""
-    assignment = fieldwork.assignment_with_rules(assignment_id)
-    if assignment is None or assignment.auditor_id != current_user.id:
+def _own_assignment(assignment_id: int, client_id: str | None = None) -> tuple[Assignment, fieldwork.Stored]:
+    """The current auditor's assignment and what a save of `client_id` finds stored (read in one query), or 404
+    (never 403: another auditor's work stays invisible)."""
+    found = fieldwork.assignment_and_stored(assignment_id, client_id)
+    if found is None or found[0].auditor_id != current_user.id:
         abort(404)
+    assignment, stored = found
     if assignment.campaign.status not in VISIBLE_CAMPAIGN_STATUSES:
         abort(404)
-    return assignment
+    return assignment, stored
 
 
 def _values_of(contact: Contact | None, rubric: Any, payload: dict[str, Any] | None = None) -> dict[str, str]:
@@ -105,8 +107,8 @@ def _render_form(assignment: Assignment, contact: Contact | None, *, values: dic
 @bp.get("/assignments/<int:assignment_id>")
 @role_required("auditor")
 def contact_form(assignment_id: int) -> tuple[str, int]:
-    assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
+    assignment, stored = _own_assignment(assignment_id)
+    contact = stored.contact
     copy_id = request.args.get("copy", type=int)
     copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact and copy_id else None
     return _render_form(assignment, contact, copy=copy)
@@ -138,8 +140,7 @@ def _save(assignment: Assignment, form: ContactFormBase, submit: bool,
 @role_required("auditor")
 def save_form(assignment_id: int) -> Response | tuple[str, int]:
     """The form's own submit (works without JavaScript): save a draft, or send the contact."""
-    assignment = _own_assignment(assignment_id)
-    stored = fieldwork.stored_for(assignment, request.form.get("client_id"))
+    assignment, stored = _own_assignment(assignment_id, request.form.get("client_id"))
     contact = stored.contact
     form = _posted_form(assignment, contact)
     values = {k: v for k, v in request.form.items() if k[:2] in ("a_", "n_", "f_")}
@@ -169,8 +170,7 @@ def save_form(assignment_id: int) -> Response | tuple[str, int]:
 @role_required("auditor")
 def autosave(assignment_id: int) -> tuple[Response, int]:
     """contact.js saves here as the auditor types; answers JSON the page turns into a status line."""
-    assignment = _own_assignment(assignment_id)
-    stored = fieldwork.stored_for(assignment, request.form.get("client_id"))
+    assignment, stored = _own_assignment(assignment_id, request.form.get("client_id"))
     form = _posted_form(assignment, stored.contact)
     if not form.validate_on_submit():
         return jsonify(outcome="invalid", errors={k: [str(e) for e in v] for k, v in form.errors.items()}), 422
@@ -184,8 +184,8 @@ def autosave(assignment_id: int) -> tuple[Response, int]:
 @role_required("auditor")
 def dismiss_copy(assignment_id: int, copy_id: int) -> Response | str:
     """Discard a kept version; the first post asks, with what it holds, and only `confirm=1` discards it."""
-    assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
+    assignment, stored = _own_assignment(assignment_id)
+    contact = stored.contact
     copy = next((c for c in fieldwork.open_copies(contact) if c.id == copy_id), None) if contact else None
     if contact is None or copy is None:
         abort(404)
@@ -211,8 +211,8 @@ def dismiss_copy(assignment_id: int, copy_id: int) -> Response | str:
 @bp.post("/assignments/<int:assignment_id>/evidence")
 @role_required("auditor")
 def upload_evidence(assignment_id: int) -> Response:
-    assignment = _own_assignment(assignment_id)
-    contact = fieldwork.open_for_evidence(assignment, fieldwork.contact_of(assignment), local_today())
+    assignment, stored = _own_assignment(assignment_id)
+    contact = fieldwork.open_for_evidence(assignment, stored.contact, local_today())
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:
         flash(_("Choose a file to attach."), "error")
@@ -236,8 +236,8 @@ def upload_evidence(assignment_id: int) -> Response:
 @role_required("auditor")
 def delete_evidence(assignment_id: int, evidence_id: int) -> Response | str:
     """Delete an attached file; the first post asks, naming the file, and only `confirm=1` deletes it."""
-    assignment = _own_assignment(assignment_id)
-    contact = fieldwork.contact_of(assignment)
+    assignment, stored = _own_assignment(assignment_id)
+    contact = stored.contact
     item = db.session.get(Evidence, evidence_id)
     if contact is None or item is None or item.contact_id != contact.id or not contact.editable:
         abort(404)
