@@ -25,7 +25,7 @@ import math
 import re
 import tempfile
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -919,8 +919,11 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
 
     Memory stays small whatever the edition's size: a revision's rows are read a chunk at a time
     (standings.published_chunks) once to learn what the sheets need before their rows (channels, contact
-    columns, the bootstrap's intervals), then again as each sheet is written; the rows of the sheets are
-    made as they are written (Rows), never held; the criteria shares are one array per institution.
+    columns; for a preview, the bootstrap's intervals), then again as each sheet is written; the rows of the
+    sheets are made as they are written (Rows), never held; the criteria shares are one array per institution.
+
+    A revision's intervals are those it keeps (standings.certainties), the ones its pages show, so the
+    workbook and the pages give the same interval by construction; a preview bootstraps the live rows.
     """
     now = datetime.now()
     if revision is not None:
@@ -950,7 +953,11 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
             yield r
 
     threshold = revision.threshold if revision else campaign.threshold
-    uncertainty = fairness.published_uncertainty(surveyed(), threshold)
+    if revision is not None:  # the intervals the revision keeps, those its pages show: no bootstrap
+        deque(surveyed(), maxlen=0)
+        uncertainty = standings.certainties(revision)
+    else:  # a preview: the bootstrap over the live rows, as publishing would store them (standings.revision_rows)
+        uncertainty = fairness.published_uncertainty(surveyed(), threshold)
     channels = _channels_in_order(campaign, present)
     places = _places(i for i, _category in order)
     categories = {code: str(label) for code, label in CATEGORY_LABELS.items()}

@@ -243,14 +243,28 @@ def figures_of(revision: Revision) -> dict[str, Any]:
                                lambda: revision_figures(published(revision).institutions, channels))
 
 
+def _computed_certainty(revision: Revision) -> dict[int, fairness.RankInterval]:
+    """The bootstrap over a revision's rows, once per revision: for one published before its rows kept it."""
+    return result_cache.frozen(
+        "certainty", (revision.id, revision.number, revision.published_at),
+        lambda: fairness.published_uncertainty(revision.standings, revision.threshold))
+
+
 def certainty_of(revision: Revision, row: RevisionStanding) -> fairness.RankInterval | None:
     """An institution's bootstrap interval in a revision: kept in its row, or computed once from the revision."""
     if row.certainty is not None:
         return fairness.RankInterval(*row.certainty)
-    intervals = result_cache.frozen(
-        "certainty", (revision.id, revision.number, revision.published_at),
-        lambda: fairness.published_uncertainty(revision.standings, revision.threshold))
-    return intervals.get(row.institution_id)
+    return _computed_certainty(revision).get(row.institution_id)
+
+
+def certainties(revision: Revision) -> dict[int, fairness.RankInterval]:
+    """Every institution's bootstrap interval in a revision, as certainty_of gives each: what its rows keep
+    (one query of two columns), or, for a revision published before they kept it, computed once."""
+    kept = db.session.execute(sa.select(RevisionStanding.institution_id, RevisionStanding.certainty)
+                              .where(RevisionStanding.revision_id == revision.id)).all()
+    if any(certainty is None for _iid, certainty in kept):
+        return _computed_certainty(revision)
+    return {iid: fairness.RankInterval(*certainty) for iid, certainty in kept}
 
 
 # --- storing -------------------------------------------------------------------------------

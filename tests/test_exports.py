@@ -479,3 +479,44 @@ def test_the_edition_workbook_holds_the_values_it_always_held(demo_app, organise
         assert list(got[kind]) == list(expected[kind])
         for sheet, rows in expected[kind].items():
             assert got[kind][sheet] == rows, (kind, sheet)
+
+
+def test_the_published_workbook_reads_the_intervals_the_revision_keeps(demo_app, organiser, monkeypatch):
+    """A published revision's uncertainty cells are the intervals its rows keep, those the director's page shows
+    (altered in the database, both follow), and the bootstrap is not run again; a preview still runs it."""
+    from audit import fairness
+
+    publish(demo_app)
+    with demo_app.app_context():
+        director = db.session.scalar(sa.select(User).filter_by(email="director@demo.test"))
+        revision = publication.latest_revision(CAMPAIGN)
+        row = db.session.scalar(sa.select(RevisionStanding).where(
+            RevisionStanding.revision_id == revision.id, RevisionStanding.points.is_not(None),
+            RevisionStanding.institution_id.in_([i.id for i in director.institutions])))
+        institution = db.session.get_one(Institution, row.institution_id)
+        name, institution_id, kept = institution.name, institution.id, fairness.RankInterval(*row.certainty)
+        altered = kept._replace(points_low=111.1, points_high=999.9, rank_best=2, rank_worst=37, indistinct=True,
+                                licence_could_flip=True)
+        row.certainty = list(altered)
+        db.session.commit()
+
+    def no_bootstrap(*args, **kwargs):
+        raise AssertionError("the bootstrap ran for a published revision")
+
+    monkeypatch.setattr(fairness, "published_uncertainty", no_bootstrap)
+    _response, wb = download(organiser, EXPORT)
+    got = next(r for r in records(wb["Ranking"], 2) if r["Institution"] == name)
+    assert (got["Points: low"], got["Points: high"], got["Rank: best"], got["Rank: worst"]) == (111.1, 999.9, 2, 37)
+    assert got["Uncertainty"] == "not distinguishable from its neighbours; licence could flip"
+
+    director_client = demo_app.test_client()
+    Auth(director_client).as_role("director")
+    director_client.get("/lang/en")
+    page = director_client.get(f"/director/campaigns/{CAMPAIGN}/institutions/{institution_id}")
+    assert page.status_code == 200
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "fall between 111.1 and 999.9, and your rank between 2 and 37 of" in text
+
+    # the spy is live: a preview still bootstraps
+    with demo_app.app_context(), pytest.raises(AssertionError, match="the bootstrap ran"):
+        exports.load_edition(db.session.get_one(Campaign, CAMPAIGN), None)
