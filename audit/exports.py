@@ -954,7 +954,7 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
 
     threshold = revision.threshold if revision else campaign.threshold
     if revision is not None:  # the intervals the revision keeps, those its pages show: no bootstrap
-        deque(surveyed(), maxlen=0)
+        deque(surveyed(), maxlen=0)  # the first pass, for the channels, the order and the contact columns
         uncertainty = standings.certainties(revision)
     else:  # a preview: the bootstrap over the live rows, as publishing would store them (standings.revision_rows)
         uncertainty = fairness.published_uncertainty(surveyed(), threshold)
