@@ -32,6 +32,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import IO, Any, Literal, NamedTuple
 
+import numpy as np
 import sqlalchemy as sa
 from flask import Response, send_file
 from flask_babel import gettext as _
@@ -81,9 +82,10 @@ NUMBER_FORMATS: dict[str, str] = {
 FIXED_WIDTHS: dict[str, float] = {"int": 8, "points": 9, "percent": 9, "delta": 9, "date": 11, "datetime": 17}
 TEXT_WIDTH_CAP = 60
 HEADER_WRAP_AT = 16
-WIDTH_SAMPLE = 2000
-"""A table given as a stream has its column widths fitted to this many first rows (a list: to every row)."""
 """A header longer than its column's content wraps onto more lines rather than widening the column."""
+WIDTH_SAMPLE = 2000
+"""A table given as a stream has its column widths fitted to this many first rows, held while they are measured
+(a list: to every row)."""
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -891,13 +893,14 @@ def _counted_contacts(results: Sequence[_Result]) -> set[int] | None:
     return counted if recorded else None
 
 
-def _contacts_changed_since(campaign_id: int, counted: set[int] | None) -> int:
-    """How many contacts were counted by a revision but are not now, or the other way round."""
+def _contacts_changed_since(campaign_id: int, counted: Iterable[int] | None) -> int:
+    """How many contacts were counted by a revision but are not now, or the other way round: two sorted arrays of
+    ids (8 bytes a contact) rather than two sets of a national edition's contacts (ten times that)."""
     if counted is None:
         return 0
-    now = {contact_id for contact_id, _i, _c, _e, possible in services.accepted_contact_totals(campaign_id)
-           if possible > 0}
-    return len(counted ^ now)
+    then = np.unique(np.fromiter(counted, dtype=np.int64))
+    now = np.fromiter(services.counted_contact_ids(campaign_id), dtype=np.int64)  # ascending, each once
+    return int(np.setxor1d(then, now, assume_unique=True).size)
 
 
 def _uncertainty_cells(interval: fairness.RankInterval | None) -> tuple[Any, ...]:
@@ -937,7 +940,7 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
     present: dict[str, None] = {}
     order: list[tuple[int, str]] = []  # (institution, category) in ranking order
     most: dict[str, int] = defaultdict(int)
-    counted: set[int] = set()
+    counted = array("q")  # the contacts the revision counted, compactly (a national edition has ~75,000)
     recorded = False
 
     def surveyed() -> Iterator[_Result]:
@@ -949,7 +952,7 @@ def load_edition(campaign: Campaign, revision: Revision | None) -> Edition:
                 most[code] = max(most[code], len(ch.get("contact_scores") or ()))
                 if (ids := ch.get("contact_ids")) is not None:
                     recorded = True
-                    counted.update(ids)
+                    counted.extend(ids)
             yield r
 
     threshold = revision.threshold if revision else campaign.threshold

@@ -221,6 +221,17 @@ def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
     return rows.all()  # type: ignore[return-value]  # rows have ContactTotal's shape
 
 
+def counted_contact_ids(campaign_id: int) -> Iterator[int]:
+    """The ids of the contacts that count now, in ascending order, streamed: those accepted_contact_totals gives
+    with points possible (what a revision records as its channels' contact_ids)."""
+    rows = db.session.connection().execute(
+        sa.select(Contact.id).join(Answer, Answer.contact_id == Contact.id)
+        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .group_by(Contact.id).having(milli_points(Answer.possible) > 0).order_by(Contact.id)
+        .execution_options(yield_per=5000))
+    return (contact_id for contact_id, in rows)
+
+
 def critical_failures(campaign_id: int) -> dict[int, list[str]]:
     """Contact id -> the critical criteria it failed, for a campaign's accepted contacts."""
     failures: dict[int, list[str]] = {}
