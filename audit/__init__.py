@@ -29,6 +29,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.config["EVIDENCE_DIR"] = Path(app.instance_path) / "evidence"
         if "INSTANCE_PATH" in test_config and "JOBS_DIR" not in test_config:
             app.config["JOBS_DIR"] = Path(app.instance_path) / "jobs"
+        if "INSTANCE_PATH" in test_config and "IMPORTS_DIR" not in test_config:
+            app.config["IMPORTS_DIR"] = Path(app.instance_path) / "imports"
 
     db.init_app(app)
     connections.init_app(app)

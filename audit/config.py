@@ -202,6 +202,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RUBRICS_DIR": os.environ.get("RUBRICS_DIR", str(PROJECT_ROOT / "rubrics")),
         "EVIDENCE_DIR": Path(os.environ.get("EVIDENCE_DIR") or Path(instance_path) / "evidence"),
         "JOBS_DIR": Path(os.environ.get("JOBS_DIR") or Path(instance_path) / "jobs"),
+        "IMPORTS_DIR": Path(os.environ.get("IMPORTS_DIR") or Path(instance_path) / "imports"),
         **store_settings(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -92,8 +92,9 @@ def both_languages(label: object) -> tuple[str, str]:
 
 
 def imports_dir() -> Path:
-    """Where previews (and the rows a job is to add) wait: the instance folder, shared by web and worker."""
-    return Path(current_app.instance_path) / "imports"
+    """Where previews (and the rows a job is to add) wait (IMPORTS_DIR, default instance/imports): one folder
+    shared by the web processes and the workers."""
+    return Path(current_app.config["IMPORTS_DIR"])
 
 
 @dataclass(frozen=True)

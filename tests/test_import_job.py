@@ -15,7 +15,8 @@ from audit.extensions import db
 from audit.models import Institution, JobRecord
 
 from .test_institutions import upload, xlsx
-from .test_jobs import job_row, jobs_app, organiser_client  # noqa: F401 - fixtures, used by name
+from .test_jobs import job_row, jobs_app, jobs_worker, organiser_client  # noqa: F401 - fixtures, used by name
+from .test_mail import wait_for
 from .test_publish_job import job_of, run_jobs
 
 HEADER = ["nazwa", "kategoria", "miejscowość", "województwo", "kanały"]
@@ -51,7 +52,7 @@ def csrf_of(page: str) -> str:
 
 
 def waiting_files(app) -> list[str]:
-    folder = Path(app.instance_path) / "imports"
+    folder = Path(app.config["IMPORTS_DIR"])
     return sorted(p.suffix for p in folder.iterdir()) if folder.exists() else []
 
 
@@ -124,3 +125,47 @@ def test_the_rows_of_an_import_that_failed_for_good_wait_for_a_retry_then_go(job
     run_jobs(jobs_app)
     state, _attempts, error = job_row(jobs_app, worn_out)
     assert state == "failed" and "no longer kept" in error and imported(jobs_app) == 0
+
+
+def test_a_worker_killed_while_importing_keeps_whole_chunks_and_the_retry_adds_each_row_once(jobs_app,  # noqa: F811
+                                                                                             jobs_worker):  # noqa: F811
+    """SIGKILL while the job adds 3,000 rows twenty at a time: what is on the list is exactly what the job's
+    progress says it committed (a chunk and its count commit together); the restarted worker goes on from there,
+    adds every row once, and counts none of the killed attempt's rows as skipped."""
+    total = 3000
+    jobs_app.config.update(IMPORT_INLINE_ROWS=10, IMPORT_CHUNK_ROWS=20)
+    jobs_worker.env.update(IMPORT_CHUNK_ROWS="20", JOBS_STALL_SECONDS="3")
+    client = organiser_client(jobs_app)
+    page, token = preview(client, xlsx(*rows(total), header=HEADER))
+    job_id = job_of(confirm(client, page, token))
+
+    def progress() -> tuple[str, int]:
+        with jobs_app.app_context():
+            job = db.session.get(JobRecord, job_id)
+            found = (job.state, job.done or 0)
+            db.session.rollback()
+            return found
+
+    try:
+        jobs_worker.start()
+        wait_for(lambda: progress()[0] == "running" and 0 < progress()[1] < total - 200, "the job part way through",
+                 seconds=60, log=jobs_worker.log)
+        jobs_worker.kill()
+        state, done = progress()
+        assert state == "running" and 0 < done < total
+        assert imported(jobs_app) == done  # whole chunks, each with its count: nothing half added, nothing uncounted
+        assert waiting_files(jobs_app) == [".queued"]  # the rest of the rows still wait on the server
+        jobs_worker.start()
+        wait_for(lambda: progress()[0] == "done", "the import after the restart", seconds=120, log=jobs_worker.log)
+    finally:
+        jobs_worker.stop()
+    assert job_row(jobs_app, job_id)[1] == 2  # the killed attempt and the one that finished
+    with jobs_app.app_context():
+        names = db.session.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(Institution.name))).where(
+            Institution.name.startswith("Ośrodek Pomocy Społecznej nr "))).one()
+        db.session.rollback()
+    assert tuple(names) == (total, total)  # every row once
+    assert waiting_files(jobs_app) == []
+    done_page = client.get(f"/organiser/jobs/{job_id}").get_data(as_text=True)
+    assert f"Imported {total} institutions." in done_page
+    assert "skipped" not in done_page

@@ -39,8 +39,8 @@ def jobs_app(demo_app, tmp_path):
 def jobs_worker(jobs_app, tmp_path):
     """`flask jobs worker` against the test's database and JOBS_DIR; no SMTP server (mail waits in the outbox)."""
     w = Worker(jobs_app, tmp_path, 1)
-    w.env.update(JOBS_DIR=str(jobs_app.config["JOBS_DIR"]), JOBS_RETRY_SECONDS="1", JOBS_MAX_ATTEMPTS="2",
-                 SMTP_HOST="")
+    w.env.update(JOBS_DIR=str(jobs_app.config["JOBS_DIR"]), IMPORTS_DIR=str(jobs_app.config["IMPORTS_DIR"]),
+                 JOBS_RETRY_SECONDS="1", JOBS_MAX_ATTEMPTS="2", SMTP_HOST="")
     yield w
     w.stop()
 
