@@ -36,11 +36,18 @@ def init_app(app: Flask) -> None:
 def _watch(engine: sa.Engine, idle_limit: float) -> None:
     dialect = engine.dialect
     if dialect.name == "sqlite":
+        in_file = engine.url.database not in (None, "", ":memory:") and "mode=memory" not in str(engine.url)
+
         @sa.event.listens_for(engine, "connect")
-        def _wait_for_writers(dbapi_connection: Any, _record: Any) -> None:
-            # A long write (publishing a national revision) holds SQLite's lock for seconds while it commits;
-            # readers wait for it up to SQLITE_BUSY_SECONDS instead of failing with "database is locked".
+        def _sqlite_settings(dbapi_connection: Any, _record: Any) -> None:
+            # Write-ahead logging: readers never wait for a writer (a national publish holds the write lock for
+            # seconds), and the web and the job worker share one file. synchronous=FULL keeps a committed
+            # submission through a power cut as the rollback journal did (NORMAL could lose the last ones).
+            # A writer still waits for another writer, up to SQLITE_BUSY_SECONDS, instead of failing at once.
             dbapi_connection.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_SECONDS * 1000)}")
+            if in_file:
+                dbapi_connection.execute("PRAGMA journal_mode = WAL")
+                dbapi_connection.execute("PRAGMA synchronous = FULL")
 
     @sa.event.listens_for(engine, "checkin")
     def _returned(dbapi_connection: Any, record: Any) -> None:
