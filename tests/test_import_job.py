@@ -85,6 +85,8 @@ def test_a_large_import_is_added_by_one_job_that_says_how_many_and_skips_what_is
     assert "Imported 5 institutions." in client.get("/organiser/jobs").get_data(as_text=True)
     polish = organiser_client(jobs_app, language="pl").get(f"/organiser/jobs/{first}").get_data(as_text=True)
     assert "Import instytucji (Excel)" in polish
+    listed = organiser_client(jobs_app, language="pl").get("/organiser/jobs").get_data(as_text=True)
+    assert 'data-label="Kto zlecił">Organizator' in listed and "Do kiedy" not in listed  # who, not a deadline
 
 
 def test_the_rows_of_an_import_that_failed_for_good_wait_for_a_retry_then_go(jobs_app):  # noqa: F811
