@@ -775,8 +775,7 @@ def _criterion_sums(campaign_id: int) -> sa.Select[Any]:
     return (sa.select(Contact.institution_id, Contact.channel, Answer.criterion_id, sa.func.sum(Answer.earned),
                       sa.func.sum(Answer.possible))
             .join(Answer, Answer.contact_id == Contact.id)
-            .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                   Contact.calibration_group_id.is_(None))  # calibration contacts never count
+            .where(services.counting_contacts(campaign_id))
             .group_by(Contact.institution_id, Contact.channel, Answer.criterion_id))
 
 
@@ -800,7 +799,7 @@ def _answered_criteria(campaign_id: int) -> list[tuple[str, str]]:
     """(channel, criterion) of every answer criterion_totals() totals: one grouped query, a few hundred rows."""
     return [(channel, criterion) for channel, criterion in db.session.execute(
         sa.select(Contact.channel, Answer.criterion_id).join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .where(services.counting_contacts(campaign_id))
         .group_by(Contact.channel, Answer.criterion_id))]
 
 
@@ -1028,8 +1027,7 @@ def _answers_query(campaign_id: int) -> sa.Select[Any]:
             .join(Institution, Institution.id == Contact.institution_id)
             .join(RubricVersion, RubricVersion.hash == Contact.rubric_hash)
             .join(User, User.id == Contact.auditor_id)
-            .where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                   Contact.calibration_group_id.is_(None))  # the contacts the ranking counts
+            .where(services.counting_contacts(campaign_id))
             .order_by(Contact.id, Answer.id))
 
 
@@ -1057,8 +1055,7 @@ def answer_chunks(campaign_id: int, contacts: int = 500) -> Iterator[list[Answer
     own (keyset on the contact id): the caller may commit between chunks, so that a long export on SQLite
     holds no read lock for minutes and memory stays at one chunk whatever the edition's size."""
     after = 0
-    ids = (sa.select(Contact.id).where(Contact.campaign_id == campaign_id, Contact.status == "accepted",
-                                       Contact.calibration_group_id.is_(None)).order_by(Contact.id))
+    ids = sa.select(Contact.id).where(services.counting_contacts(campaign_id)).order_by(Contact.id)
     while True:
         batch = list(db.session.scalars(ids.where(Contact.id > after).limit(contacts)))
         if not batch:

@@ -67,7 +67,7 @@ def audited_contacts(campaign_id: int) -> list[stats.AuditedContact]:
         sa.select(Contact.id, Contact.institution_id, Contact.channel, services.milli_points(Answer.earned),
                   services.milli_points(Answer.possible), Contact.auditor_id)
         .join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .where(services.counting_contacts(campaign_id))
         .group_by(Contact.id))
     return [stats.AuditedContact(*row) for row in rows]
 

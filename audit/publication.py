@@ -213,8 +213,7 @@ def freeze_answers(campaign: Campaign, revision: Revision) -> int:
     source = (sa.select(sa.literal(revision.id), Answer.contact_id, Answer.criterion_id, Answer.value, Answer.comment,
                         Answer.earned, Answer.possible)
               .join(Contact, Contact.id == Answer.contact_id)
-              .where(Contact.campaign_id == campaign.id, Contact.status == "accepted",
-                     Contact.calibration_group_id.is_(None), Contact.channel.in_(channels)))
+              .where(services.counting_contacts(campaign.id), Contact.channel.in_(channels)))
     result = db.session.execute(sa.insert(RevisionAnswer).from_select(
         ["revision_id", "contact_id", "criterion_id", "value", "comment", "earned", "possible"], source))
     return int(getattr(result, "rowcount", 0) or 0)

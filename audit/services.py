@@ -205,6 +205,13 @@ def campaign_rules(campaign: Campaign) -> scoring.CampaignRules:
     )
 
 
+def counting_contacts(campaign_id: int) -> sa.ColumnElement[bool]:
+    """The contacts of a campaign that count in its ranking: accepted, and not a calibration scoring (several
+    auditors' scorings of one interaction measure agreement and never count)."""
+    return sa.and_(Contact.campaign_id == campaign_id, Contact.status == "accepted",
+                   Contact.calibration_group_id.is_(None))
+
+
 def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
     """Every accepted contact of a campaign as (id, institution, channel, earned, possible) rows,
     totalled by one SQL aggregate over its answers, in integer thousandths of a point (exact).
@@ -215,7 +222,7 @@ def accepted_contact_totals(campaign_id: int) -> list[scoring.ContactTotal]:
         sa.select(Contact.id, Contact.institution_id, Contact.channel, milli_points(Answer.earned),
                   milli_points(Answer.possible))
         .join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .where(counting_contacts(campaign_id))
         .group_by(Contact.id)  # institution and channel depend on the key (valid on PostgreSQL too)
     )
     return rows.all()  # type: ignore[return-value]  # rows have ContactTotal's shape
@@ -226,7 +233,7 @@ def counted_contact_ids(campaign_id: int) -> Iterator[int]:
     with points possible (what a revision records as its channels' contact_ids)."""
     rows = db.session.connection().execute(
         sa.select(Contact.id).join(Answer, Answer.contact_id == Contact.id)
-        .where(Contact.campaign_id == campaign_id, Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        .where(counting_contacts(campaign_id))
         .group_by(Contact.id).having(milli_points(Answer.possible) > 0).order_by(Contact.id)
         .execution_options(yield_per=5000))
     return (contact_id for contact_id, in rows)
@@ -239,8 +246,7 @@ def critical_failures(campaign_id: int) -> dict[int, list[str]]:
         sa.select(Answer.contact_id, Answer.criterion_id)
         .join(Contact, Answer.contact_id == Contact.id)
         # "= true" (not "IS true") so that the partial index on failed critical answers is used
-        .where(Answer.critical_failed == sa.true(), Contact.campaign_id == campaign_id, Contact.status == "accepted",
-               Contact.calibration_group_id.is_(None))
+        .where(Answer.critical_failed == sa.true(), counting_contacts(campaign_id))
     ):
         failures.setdefault(contact_id, []).append(criterion_id)
     return failures
@@ -328,8 +334,7 @@ def explain_institution(campaign_id: int, institution_id: int) -> InstitutionRep
     if standing is None or institution is None:
         return None
     contacts = db.session.scalars(
-        sa.select(Contact).where(Contact.campaign_id == campaign_id, Contact.institution_id == institution_id,
-                                 Contact.status == "accepted", Contact.calibration_group_id.is_(None))
+        sa.select(Contact).where(counting_contacts(campaign_id), Contact.institution_id == institution_id)
         .order_by(Contact.channel, Contact.contacted_at)
     ).all()
     explained = []
